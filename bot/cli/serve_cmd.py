@@ -1,0 +1,53 @@
+"""`mlbot serve`: run the webhook bot (FastAPI under uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.errors import InputError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker threads (default MLBOT_WORKERS or 4)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bot.server.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        name = "MLBOT_" + str(first["loc"][0]).upper() if first.get("loc") else "MLBOT_*"
+        raise InputError(f"{name} is invalid: {first['msg']}.") from None
+    if args.workers is not None:
+        if args.workers < 1:
+            raise InputError("--workers must be at least 1.")
+        settings.workers = args.workers
+    settings.require_webhook_secret()
+
+    import uvicorn
+
+    from bot.server import logs
+    from bot.server.app import create_app
+
+    logs.configure(settings.log_level, settings.secret_values())
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        # GitHub waits 10 s for an answer; a request should never take long.
+        timeout_keep_alive=30,
+    )
+    return 0

@@ -1,0 +1,91 @@
+"""Group commit: the request path's only way to write to the queue.
+
+Every accepted delivery must be on disk before the 202 goes out, and a
+durable SQLite commit costs an fsync. One writer thread takes every delivery
+waiting at that moment and stores them in a single transaction, so under
+load many requests share one fsync instead of queueing for SQLite's lock one
+by one. The event loop never blocks on the disk: it awaits a future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from bot.server.queue import JobStore, NewJob
+
+_MAX_BATCH = 256
+
+
+class Intake:
+    """A writer thread that stores deliveries in batches and answers each request's future."""
+
+    def __init__(self, store: JobStore, on_stored: Callable[[], None] | None = None) -> None:
+        self._store = store
+        self._on_stored = on_stored or (lambda: None)
+        self._pending: list[tuple[NewJob, asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="mlbot-intake", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    async def submit(self, job: NewJob) -> bool:
+        """Store one job durably; True if it is new, False if this delivery was seen before."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the queue writer is stopped")
+            self._pending.append((job, future, loop))
+            self._cond.notify()
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if not self._pending and self._stopping:
+                    return
+                batch = self._pending[:_MAX_BATCH]
+                del self._pending[:_MAX_BATCH]
+            self._write(batch)
+
+    def _write(
+        self, batch: list[tuple[NewJob, asyncio.Future[bool], asyncio.AbstractEventLoop]]
+    ) -> None:
+        # Two deliveries with one id in the same batch: the second is a redelivery.
+        try:
+            results = self._store.insert_many(job for job, _, _ in batch)
+        except Exception as exc:
+            for _, future, loop in batch:
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            return
+        self._on_stored()
+        for (_, future, loop), new in zip(batch, results, strict=True):
+            loop.call_soon_threadsafe(_settle, future, new, None)
+
+
+def _settle(future: asyncio.Future[bool], result: bool | None, exc: Exception | None) -> None:
+    # The client may have hung up and the request task been cancelled meanwhile.
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(bool(result))

@@ -1,0 +1,43 @@
+"""What a handler gets besides the payload: who, where, and a GitHub client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.server.settings import Settings
+
+GitHubFactory = Callable[[int | None], Any]
+
+
+@dataclass
+class JobContext:
+    """One run of one delivery's job.
+
+    `github` is built on first use from the injected factory, for this
+    delivery's installation, so a handler that never calls GitHub costs no
+    token exchange.
+    """
+
+    delivery_id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    attempt: int
+    settings: Settings
+    log: logging.LoggerAdapter[logging.Logger]
+    github_factory: GitHubFactory = field(repr=False)
+    # Every event the running router handles (what the App should subscribe to).
+    handled_events: frozenset[str] = frozenset()
+
+    @cached_property
+    def github(self) -> Any:
+        return self.github_factory(self.installation_id)
+
+    def github_if_used(self) -> Any | None:
+        """The client if a handler asked for it, without building one."""
+        return self.__dict__.get("github")

@@ -1,0 +1,11 @@
+"""The bot's webhook handlers, one module per feature, composed into one router.
+
+A new feature adds its module here; `mlbot serve` runs `router`.
+"""
+
+from __future__ import annotations
+
+from bot.webhooks.handlers import ping
+from bot.webhooks.router import Router
+
+router = Router(ping.router)
