@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("bot.cli.registry_cmd", "register, promote, roll back and inspect models"),
     "diff": ("bot.cli.diff_cmd", "compare candidate metrics with a version, stage or file"),
     "policy": ("bot.cli.policy_cmd", "check or explain the policy in force"),
+    "scan-gate": ("bot.cli.scan_gate_cmd", "gate a Trivy JSON report against the scan policy"),
+    "verify-blob": ("bot.cli.verify_blob_cmd", "verify a cosign blob signature or bundle"),
+    "sign-blob": ("bot.cli.sign_blob_cmd", "sign a file as `cosign sign-blob --key` does"),
     "serve": ("bot.cli.serve_cmd", "run the webhook bot (GitHub App) over HTTP"),
 }
 

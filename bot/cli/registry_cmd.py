@@ -1,0 +1,311 @@
+"""`mlbot registry ...`: register, promote, roll back, deprecate, show, history, check."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+from bot.cli.repo import add_repo_argument, open_repo, print_json, read_json
+from bot.errors import InputError
+from bot.registry import audit, schema
+from bot.registry.names import check_stage_name
+
+HELP = {
+    "register": "record a new immutable version of a model (one commit, one tag)",
+    "promote": "assign a registered version to a stage, through the policy's gates",
+    "rollback": "point a stage back at its previous (or a named) version",
+    "deprecate": "mark a version as not to be used again",
+    "show": "what is registered and what is live, per model",
+    "history": "every registry event of a model, with who asked and who approved",
+    "check": "validate the registry: files, schemas, tags, immutability",
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("register", help=HELP["register"], description=HELP["register"])
+    p.add_argument("model")
+    p.add_argument("--artifact", type=Path, help="the model file (digest and size are taken)")
+    p.add_argument("--uri", help="where the artifact lives, if not at --artifact's path")
+    p.add_argument("--candidate", type=Path, help="candidate.json written by `mlbot train`")
+    p.add_argument("--metrics", type=Path, help="metrics JSON file")
+    p.add_argument("--params", type=Path, help="params JSON or YAML file")
+    p.add_argument("--version", help="vX.Y.Z (default: bump the latest by policy)")
+    p.add_argument("--signature", type=Path, help="cosign signature of the artifact")
+    p.add_argument("--bundle", type=Path, help="Sigstore or cosign bundle of the artifact")
+    p.add_argument("--key", type=Path, help="public key that verifies --signature/--bundle")
+    p.add_argument("--scan-report", type=Path, help="Trivy JSON report of the artifact")
+    _audit_args(p)
+    p.set_defaults(func=run_register)
+
+    p = sub.add_parser("promote", help=HELP["promote"], description=HELP["promote"])
+    p.add_argument("model")
+    p.add_argument("version")
+    p.add_argument("--to", required=True, dest="stage", help="target stage")
+    _audit_args(p)
+    p.set_defaults(func=run_promote)
+
+    p = sub.add_parser("rollback", help=HELP["rollback"], description=HELP["rollback"])
+    p.add_argument("model")
+    p.add_argument("--stage", default="production", help="stage to roll back (production)")
+    p.add_argument("--to", dest="target", help="version to restore (default: the previous)")
+    _audit_args(p)
+    p.set_defaults(func=run_rollback)
+
+    p = sub.add_parser("deprecate", help=HELP["deprecate"], description=HELP["deprecate"])
+    p.add_argument("model")
+    p.add_argument("version")
+    _audit_args(p)
+    p.set_defaults(func=run_deprecate)
+
+    p = sub.add_parser("show", help=HELP["show"], description=HELP["show"])
+    p.add_argument("model", nargs="?")
+    p.add_argument("--json", action="store_true")
+    add_repo_argument(p)
+    p.set_defaults(func=run_show)
+
+    p = sub.add_parser("history", help=HELP["history"], description=HELP["history"])
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true")
+    add_repo_argument(p)
+    p.set_defaults(func=run_history)
+
+    p = sub.add_parser("check", help=HELP["check"], description=HELP["check"])
+    p.add_argument("--json", action="store_true")
+    add_repo_argument(p)
+    p.set_defaults(func=run_check)
+
+
+def _audit_args(p: argparse.ArgumentParser) -> None:
+    add_repo_argument(p)
+    p.add_argument(
+        "--approved-by",
+        action="append",
+        default=[],
+        metavar="WHO",
+        help="record an approval (repeatable); the bot enforces approvals",
+    )
+    p.add_argument("--requested-by", metavar="WHO", help="default: your git identity")
+    p.add_argument("--because", dest="reason", metavar="REASON", help="why, for the audit log")
+    p.add_argument(
+        "--refs",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="issue or PR this change answers, e.g. #123 (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+
+def _audit(args: argparse.Namespace, author: object, evidence: tuple[str, ...] = ()) -> audit.Audit:
+    return audit.Audit(
+        requested_by=args.requested_by or str(author),
+        approved_by=tuple(args.approved_by),
+        evidence=evidence,
+        refs=tuple(args.refs),
+        reason=args.reason,
+    )
+
+
+def _report(args: argparse.Namespace, outcome, what: str) -> int:
+    if args.json:
+        print_json(
+            {
+                "action": outcome.change.action,
+                "model": outcome.change.model,
+                "version": outcome.change.version,
+                "stage": outcome.change.stage,
+                "previous": outcome.change.previous,
+                "commit": outcome.commit,
+                "tags": outcome.tags,
+                "checks": outcome.verdict.to_json()["checks"] if outcome.verdict else [],
+            }
+        )
+    else:
+        print(f"{what} in {outcome.commit[:12]}; tags: {', '.join(outcome.tags)}")
+        if outcome.verdict:
+            for check in outcome.verdict.checks:
+                print(f"  {check.status:4} {check.name}: {check.reason}")
+    return 0
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+    except FileNotFoundError:
+        raise InputError(f"artifact {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InputError(f"artifact {path} is a directory; register a single file.") from None
+    return h.hexdigest(), size
+
+
+def _relative_uri(path: Path, root: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return resolved.as_uri()
+
+
+def run_register(args: argparse.Namespace) -> int:
+    repo = open_repo(args)
+    model = repo.model(args.model)
+    candidate = read_json(args.candidate, "candidate") if args.candidate else {}
+    artifact_path = args.artifact or (
+        Path(candidate["artifact"]["path"]) if candidate.get("artifact") else None
+    )
+    if artifact_path is None:
+        raise InputError("give the model file with --artifact (or a --candidate file).")
+    if not artifact_path.is_absolute() and args.candidate and not args.artifact:
+        artifact_path = repo.root / artifact_path
+    sha256, size = _file_digest(artifact_path)
+    artifact = schema.Artifact(
+        uri=args.uri or _relative_uri(artifact_path, repo.root), sha256=sha256, size=size
+    )
+    metrics = read_json(args.metrics, "metrics") if args.metrics else candidate.get("metrics", {})
+    params = candidate.get("params", {})
+    if args.params:
+        from bot.registry import yamlio
+
+        params = yamlio.load(args.params.read_bytes()) or {}
+    lineage = schema.Lineage.model_validate(candidate.get("lineage", {}))
+    slices = candidate.get("slices", {})
+    evidence = _evidence(args, repo, model, sha256)
+    trail = [f"artifact sha256:{sha256}"]
+    if evidence.signature:
+        trail.append(
+            f"signature {evidence.signature.kind} "
+            f"{evidence.signature.key_fingerprint or evidence.signature.identity}"
+        )
+    if evidence.scan:
+        trail.append(
+            f"trivy report sha256:{evidence.scan.report_sha256} "
+            f"({'pass' if evidence.scan.passed else 'blocking findings'})"
+        )
+    outcome = repo.registry().register(
+        model,
+        artifact=artifact,
+        audit_info=_audit(args, repo.author, tuple(trail)),
+        version=args.version,
+        metrics=metrics,
+        params=params,
+        slices=slices,
+        lineage=lineage,
+        evidence=evidence,
+    )
+    return _report(args, outcome, f"registered {model} {outcome.change.version}")
+
+
+def _evidence(args: argparse.Namespace, repo, model: str, sha256: str) -> schema.Evidence:
+    signature = scan = None
+    if args.signature or args.bundle:
+        if not args.key:
+            raise InputError("--signature and --bundle need the public key with --key.")
+        from bot.supply_chain.collect import signature_evidence_from_files
+
+        signature = signature_evidence_from_files(
+            sha256, key_path=args.key, signature_path=args.signature, bundle_path=args.bundle
+        )
+    if args.scan_report:
+        from bot.config.load import policy_for
+        from bot.supply_chain.collect import scan_evidence_from_report
+
+        policy = policy_for(repo.config, model, repo.root)
+        scan = scan_evidence_from_report(args.scan_report, policy.supply_chain.trivy)
+    return schema.Evidence(signature=signature, scan=scan)
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    repo = open_repo(args)
+    model = repo.model(args.model)
+    check_stage_name(args.stage)
+    outcome = repo.registry().promote(
+        model, args.version, args.stage, audit_info=_audit(args, repo.author)
+    )
+    prev = f" (was {outcome.change.previous})" if outcome.change.previous else ""
+    return _report(args, outcome, f"promoted {model} {args.version} to {args.stage}{prev}")
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    repo = open_repo(args)
+    model = repo.model(args.model)
+    check_stage_name(args.stage)
+    outcome = repo.registry().rollback(
+        model, args.stage, to=args.target, audit_info=_audit(args, repo.author)
+    )
+    what = (
+        f"rolled back {model} {args.stage} from {outcome.change.previous} "
+        f"to {outcome.change.version}"
+    )
+    return _report(args, outcome, what)
+
+
+def run_deprecate(args: argparse.Namespace) -> int:
+    repo = open_repo(args)
+    model = repo.model(args.model)
+    outcome = repo.registry().deprecate(model, args.version, audit_info=_audit(args, repo.author))
+    return _report(args, outcome, f"deprecated {model} {args.version}")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from bot.registry.git_store import GitStore
+    from bot.registry.views import show
+
+    store = GitStore(Path(args.repo).resolve())
+    data = show(store, args.model)
+    if args.model and args.model not in data["models"]:
+        raise InputError(f"no model '{args.model}' in the registry.")
+    if args.json:
+        print_json(data)
+        return 0
+    if not data["models"]:
+        print("no models registered yet")
+    for name, info in data["models"].items():
+        live = ", ".join(f"{s}: {v}" for s, v in info["stages"].items()) or "no stage"
+        print(f"{name}  latest {info['latest']}  ({len(info['versions'])} versions)  {live}")
+    return 0
+
+
+def run_history(args: argparse.Namespace) -> int:
+    from bot.registry.git_store import GitStore
+    from bot.registry.views import history
+
+    events = history(GitStore(Path(args.repo).resolve()), args.model)
+    if args.json:
+        print_json(events)
+        return 0
+    if not events:
+        print(f"no registry events for {args.model}")
+    for e in events:
+        where = f" {e['stage']}" if e["stage"] else ""
+        who = f"  by {e['requested_by']}" if e["requested_by"] else ""
+        approved = f", approved by {', '.join(e['approved_by'])}" if e["approved_by"] else ""
+        print(
+            f"{e['timestamp']}  {e['event']:<14} {e['version']}{where}  {e['tag']}{who}{approved}"
+        )
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from bot.registry.check import check
+    from bot.registry.git_store import GitStore
+
+    problems = check(GitStore(Path(args.repo).resolve()))
+    if args.json:
+        print_json(
+            {"ok": not problems, "problems": [{"where": p.where, "what": p.what} for p in problems]}
+        )
+    elif problems:
+        for p in problems:
+            print(p)
+        print(f"{len(problems)} problem(s) found")
+    else:
+        print("registry OK")
+    return 1 if problems else 0

@@ -1,0 +1,1 @@
+"""A model repository's own configuration: `.github/mlbot.yml`."""

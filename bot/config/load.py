@@ -1,0 +1,57 @@
+"""Reading `.github/mlbot.yml` and the policy in force for a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config.schema import CONFIG_PATH, ModelConfig, RepoConfig
+from bot.errors import InputError
+from bot.policy import packs
+from bot.policy.schema import Policy
+from bot.registry import yamlio
+
+
+def parse_config(content: bytes | str, source: str = CONFIG_PATH) -> RepoConfig:
+    try:
+        data = yamlio.load(content)
+    except Exception as exc:
+        raise InputError(f"{source} is not valid YAML: {exc}".splitlines()[0]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"{source} does not hold a YAML mapping.")
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(f"{source} is invalid at {where}: {first['msg']}") from None
+
+
+def load_config(repo_root: Path) -> RepoConfig:
+    path = repo_root / CONFIG_PATH
+    if not path.is_file():
+        raise InputError(f"{CONFIG_PATH} not found in {repo_root}: run `mlbot init` first.")
+    return parse_config(path.read_bytes(), str(path))
+
+
+def model_config(config: RepoConfig, model: str) -> ModelConfig:
+    try:
+        return config.models[model]
+    except KeyError:
+        known = ", ".join(sorted(config.models)) or "none"
+        raise InputError(
+            f"model '{model}' is not configured in {CONFIG_PATH} (configured: {known})."
+        ) from None
+
+
+def policy_for(config: RepoConfig, model: str | None, repo_root: Path | None = None) -> Policy:
+    """The pack, then the repository's overrides, then the model's own."""
+    data = packs.load_pack_data(config.policy, repo_root)
+    data = packs.merge(data, config.policy_overrides)
+    if model is not None and model in config.models:
+        data = packs.merge(data, config.models[model].policy)
+    source = f"{config.policy} with the overrides in {CONFIG_PATH}"
+    return packs.build(data, source)

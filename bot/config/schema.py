@@ -1,0 +1,53 @@
+"""The schema of `.github/mlbot.yml`: models, their paths and commands, policy overrides."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.registry.names import MODEL_NAME
+
+CONFIG_PATH = ".github/mlbot.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ModelConfig(_Strict):
+    description: str | None = None
+    path: str = Field(default=".", description="Folder of the model's code, from the repo root.")
+    train: str | None = Field(default=None, description="Training command, run in `path`.")
+    dvc_stage: str | None = Field(default=None, description="Run `dvc repro` of this stage.")
+    artifact: str | None = Field(default=None, description="Where training writes the model.")
+    metrics: str | None = Field(default=None, description="Metrics file training writes (JSON).")
+    params: str | None = Field(default=None, description="Params file (YAML), e.g. params.yaml.")
+    task: Literal["classification", "regression"] = "classification"
+    target: str | None = Field(default=None, description="Label column.")
+    group_columns: list[str] = Field(default_factory=list, description="Columns for slices.")
+    data: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named data files: train, holdout, reference, contract, ...",
+    )
+    workflow: str | None = Field(default=None, description="The model's PR workflow file name.")
+    intended_use: str | None = None
+    limitations: list[str] = Field(default_factory=list)
+    policy: dict[str, Any] = Field(
+        default_factory=dict, description="Policy overrides for this model only."
+    )
+
+
+class RepoConfig(_Strict):
+    schema_: Literal["mlbot/v1"] = Field(default="mlbot/v1", alias="schema")
+    policy: str = Field(default="default", description="A pack name or a policy file path.")
+    policy_overrides: dict[str, Any] = Field(default_factory=dict, alias="overrides")
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+
+    @field_validator("models")
+    @classmethod
+    def _names(cls, value: dict[str, ModelConfig]) -> dict[str, ModelConfig]:
+        for name in value:
+            if not MODEL_NAME.match(name):
+                raise ValueError(f"'{name}' is not a valid model name")
+        return value

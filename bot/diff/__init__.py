@@ -1,0 +1,1 @@
+"""Metric diffs: candidate against a baseline, as JSON (dvc-compatible) or Markdown."""

@@ -1,0 +1,1 @@
+"""Policies: the rules a promotion, rollback or drift alert is judged by."""

@@ -1,0 +1,1 @@
+"""The model registry kept in git: schemas, planning, checks and backends."""

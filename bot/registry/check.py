@@ -1,0 +1,166 @@
+"""`mlbot registry check`: what can be wrong with a registry, each problem named with its file."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.errors import InputError
+from bot.registry import schema, semver, tags
+from bot.registry.schema import VersionRecord
+from bot.registry.store import RegistryStore
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+def check(store: RegistryStore) -> list[Problem]:
+    head = store.head()
+    if head is None:
+        return []
+    problems: list[Problem] = []
+    paths = store.list_files(head, "registry/")
+    contents = store.read_files(head, paths)
+    versions: dict[str, dict[str, bytes]] = defaultdict(dict)
+    stages: dict[str, schema.StagesFile] = {}
+
+    for path, content in contents.items():
+        parts = path.split("/")
+        if len(parts) == 4 and parts[2] == "versions":
+            model, name = parts[1], parts[3].removesuffix(".yaml")
+            if not parts[3].endswith(".yaml") or not semver.is_version(name):
+                problems.append(Problem(path, "not a version record (expected vX.Y.Z.yaml)."))
+                continue
+            try:
+                record = schema.parse_file(path, content or b"", VersionRecord)
+            except InputError as err:
+                problems.append(Problem(path, str(err).removeprefix(f"{path} ")))
+                continue
+            if record.model != model or record.version != name:
+                problems.append(
+                    Problem(
+                        path,
+                        f"says {record.model} {record.version}, but its path says {model} {name}.",
+                    )
+                )
+            versions[model][name] = content or b""
+        elif len(parts) == 3 and parts[2] == "stages.yaml":
+            try:
+                stages[parts[1]] = schema.parse_file(path, content or b"", schema.StagesFile)
+            except InputError as err:
+                problems.append(Problem(path, str(err).removeprefix(f"{path} ")))
+
+    for model, file in stages.items():
+        path = schema.stages_path(model)
+        for stage, state in file.stages.items():
+            for entry in [state, *state.previous]:
+                if entry.version not in versions.get(model, {}):
+                    problems.append(
+                        Problem(path, f"{stage} names {entry.version}, which has no record.")
+                    )
+
+    problems += _check_tags(store, head, versions, stages)
+    return problems
+
+
+def _check_tags(
+    store: RegistryStore,
+    head: str,
+    versions: dict[str, dict[str, bytes]],
+    stages: dict[str, schema.StagesFile],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    events: dict[str, list[tags.TagEvent]] = defaultdict(list)
+    for ref in store.tags():
+        event = tags.parse(ref)
+        if event is None:
+            continue
+        if not ref.annotated:
+            problems.append(
+                Problem(f"tag {ref.name}", "is a lightweight tag; GTO needs annotated.")
+            )
+        events[event.model].append(event)
+
+    for model in sorted(set(versions) | set(events)):
+        model_events = sorted(events[model], key=lambda e: (e.ref.tagged_at, e.counter or 0))
+        registered = {e.version: e for e in model_events if e.kind == "registration"}
+        by_commit: dict[str, list[str]] = defaultdict(list)
+        for e in registered.values():
+            by_commit[e.ref.target].append(e.version or "")
+        for commit, names in by_commit.items():
+            if len(names) > 1:
+                problems.append(
+                    Problem(f"commit {commit[:12]}", f"carries two {model} versions: {names}.")
+                )
+        files = versions.get(model, {})
+        for name in sorted(set(files) - set(registered), key=semver.sort_key):
+            problems.append(
+                Problem(schema.version_path(model, name), f"has no tag {model}@{name}.")
+            )
+        for name in sorted(set(registered) - set(files), key=semver.sort_key):
+            problems.append(Problem(f"tag {model}@{name}", "has no version record at the head."))
+        # Unedited since registration: the digest in the tag, else the file at the tag.
+        originals = {}
+        missing_digest = [
+            n
+            for n in files
+            if n in registered and tags.record_digest(registered[n].ref.message) is None
+        ]
+        for name in missing_digest:
+            path = schema.version_path(model, name)
+            originals[name] = store.read_files(registered[name].ref.target, [path])[path]
+        for name, content in files.items():
+            if name not in registered:
+                continue
+            expected = tags.record_digest(registered[name].ref.message)
+            if expected is not None:
+                edited = schema.digest(content) != expected
+            else:
+                edited = originals.get(name) is not None and originals[name] != content
+            if edited:
+                problems.append(
+                    Problem(
+                        schema.version_path(model, name),
+                        "was edited after registration (its digest differs from the one in "
+                        f"tag {model}@{name}); version records are immutable.",
+                    )
+                )
+        problems += _check_stage_tags(model, model_events, registered, stages.get(model))
+    return problems
+
+
+def _check_stage_tags(
+    model: str,
+    events: list[tags.TagEvent],
+    registered: dict[str | None, tags.TagEvent],
+    stages: schema.StagesFile | None,
+) -> list[Problem]:
+    version_of = {e.ref.target: v for v, e in registered.items()}
+    by_tags: dict[str, str | None] = {}
+    for event in events:
+        if event.kind == "assignment" and event.stage:
+            by_tags[event.stage] = version_of.get(event.ref.target)
+        elif (
+            event.kind == "unassignment"
+            and event.stage
+            and by_tags.get(event.stage) == version_of.get(event.ref.target)
+        ):
+            by_tags[event.stage] = None
+    live = stages.live() if stages else {}
+    problems = []
+    for stage in sorted(set(by_tags) | set(live)):
+        if by_tags.get(stage) != live.get(stage):
+            problems.append(
+                Problem(
+                    schema.stages_path(model),
+                    f"says {stage} runs {live.get(stage) or 'nothing'}, but the tags say "
+                    f"{by_tags.get(stage) or 'nothing'}.",
+                )
+            )
+    return problems

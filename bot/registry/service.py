@@ -1,0 +1,201 @@
+"""Registry operations over any backend: plan, gate, write, retry on a lost race.
+
+Every write reads the branch head, plans the change on that state, runs the
+gates on that same state, and writes with compare-and-swap. If the branch
+moved meanwhile, the whole sequence runs again on the new state (so a gate
+is never judged on stale data), a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import Conflict, Refused
+from bot.policy import gates
+from bot.policy.collect import promotion_evidence
+from bot.policy.evidence import Approvals, GateEvidence
+from bot.policy.schema import Policy
+from bot.policy.verdict import Verdict
+from bot.registry import audit, plan, schema, semver
+from bot.registry.state import ModelState
+from bot.registry.store import Identity, RegistryStore, StaleHead
+
+MAX_ATTEMPTS = 5
+
+
+class GateRefused(Refused):
+    """A gate said no; the verdict names every failed check."""
+
+    def __init__(self, action: str, model: str, version: str, stage: str, verdict: Verdict):
+        self.verdict = verdict
+        lines = [f"{c.name}: {c.reason}" + (f" {c.fix}" if c.fix else "") for c in verdict.failed]
+        super().__init__(f"{action} of {model} {version} to {stage} refused: " + " | ".join(lines))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: plan.Change
+    commit: str
+    attempts: int
+    verdict: Verdict | None = None
+
+    @property
+    def tags(self) -> list[str]:
+        return [t.name for t in self.change.tags]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+EvidenceHook = Callable[[ModelState, str, str, Policy], GateEvidence]
+
+
+class Registry:
+    def __init__(
+        self,
+        store: RegistryStore,
+        policy_for: Callable[[str], Policy],
+        *,
+        author: Identity,
+        repo_root: Path | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.store = store
+        self.policy_for = policy_for
+        self.author = author
+        self.repo_root = repo_root
+        self.clock = clock
+        self.max_attempts = max_attempts
+
+    def state(self, model: str) -> ModelState:
+        return self.store.read_model(model, self.store.head())
+
+    def _write(self, model: str, make: Callable[[ModelState], tuple[plan.Change, Any]]) -> Outcome:
+        ensure_clean = getattr(self.store, "ensure_clean", None)
+        if ensure_clean is not None:
+            ensure_clean(model)
+        for attempt in range(1, self.max_attempts + 1):
+            head = self.store.head()
+            state = self.store.read_model(model, head)
+            change, verdict = make(state)
+            try:
+                commit = self.store.write(head, change, self.author)
+            except StaleHead:
+                continue
+            return Outcome(change, commit, attempts=attempt, verdict=verdict)
+        raise Conflict(
+            f"the registry branch kept moving: gave up after {self.max_attempts} attempts; "
+            "nothing was written, try again."
+        )
+
+    # -- operations -------------------------------------------------------
+
+    def register(
+        self,
+        model: str,
+        *,
+        artifact: schema.Artifact,
+        audit_info: audit.Audit,
+        version: str | None = None,
+        metrics: dict | None = None,
+        params: dict | None = None,
+        slices: dict | None = None,
+        lineage: schema.Lineage | None = None,
+        evidence: schema.Evidence | None = None,
+        created_by: str | None = None,
+    ) -> Outcome:
+        policy = self.policy_for(model)
+        if version is not None:
+            semver.parse(version)
+
+        def make(state: ModelState) -> tuple[plan.Change, None]:
+            now = self.clock()
+            chosen = plan.choose_version(state, version, policy.registration.bump)
+            record = schema.VersionRecord(
+                model=model,
+                version=chosen,
+                artifact=artifact,
+                metrics=metrics or {},
+                params=params or {},
+                slices=slices or {},
+                lineage=lineage or schema.Lineage(),
+                evidence=evidence or schema.Evidence(),
+                created_at=now,
+                created_by=created_by or audit_info.requested_by,
+            )
+            return plan.plan_register(state, record, audit_info, now), None
+
+        return self._write(model, make)
+
+    def promote(
+        self,
+        model: str,
+        version: str,
+        stage: str,
+        *,
+        audit_info: audit.Audit,
+        approvals: Approvals | None = None,
+        checks: dict[str, str] | None = None,
+        metrics: dict | None = None,
+        evidence_hook: EvidenceHook | None = None,
+    ) -> Outcome:
+        """Assign `stage` to `version` if every gate passes on the state being written."""
+        policy = self.policy_for(model)
+
+        def default_hook(state: ModelState, version: str, stage: str, policy: Policy):
+            return promotion_evidence(
+                state,
+                version,
+                stage,
+                policy,
+                repo_root=self.repo_root,
+                approvals=approvals,
+                checks=checks,
+                metrics=metrics,
+            )
+
+        def make(state: ModelState) -> tuple[plan.Change, Verdict]:
+            limit = policy.registration.history_limit
+            change = plan.plan_promote(state, version, stage, audit_info, self.clock(), limit)
+            ev = (evidence_hook or default_hook)(state, version, stage, policy)
+            verdict = gates.evaluate_promotion(policy, ev)
+            if not verdict.passed:
+                raise GateRefused("promotion", model, version, stage, verdict)
+            return change, verdict
+
+        return self._write(model, make)
+
+    def rollback(
+        self,
+        model: str,
+        stage: str,
+        *,
+        audit_info: audit.Audit,
+        to: str | None = None,
+        approvals: Approvals | None = None,
+    ) -> Outcome:
+        policy = self.policy_for(model)
+
+        def make(state: ModelState) -> tuple[plan.Change, Verdict]:
+            change = plan.plan_rollback(
+                state, stage, to, audit_info, self.clock(), policy.registration.history_limit
+            )
+            ev = GateEvidence(stage=stage, version=change.version, approvals=approvals)
+            verdict = gates.evaluate_rollback(policy, ev)
+            if not verdict.passed:
+                raise GateRefused("rollback", model, change.version, stage, verdict)
+            return change, verdict
+
+        return self._write(model, make)
+
+    def deprecate(self, model: str, version: str, *, audit_info: audit.Audit) -> Outcome:
+        def make(state: ModelState) -> tuple[plan.Change, None]:
+            return plan.plan_deprecate(state, version, audit_info, self.clock()), None
+
+        return self._write(model, make)

@@ -1,0 +1,66 @@
+"""The interface every registry backend implements (local git, GitHub Git Data API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.registry import tags
+from bot.registry.plan import Change
+from bot.registry.schema import StagesFile
+from bot.registry.state import ModelState
+
+
+class StaleHead(Exception):
+    """The branch moved since the change was planned (or a tag appeared): re-read and retry."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    authored_at: dt.datetime
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+@dataclass
+class Snapshot:
+    """Every model at one commit, read with a constant number of backend calls."""
+
+    head: str | None
+    versions: dict[str, list[str]] = field(default_factory=dict)
+    stages: dict[str, StagesFile | None] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+class RegistryStore(Protocol):
+    def head(self) -> str | None:
+        """The branch's current commit, or None for a branch with no commits yet."""
+
+    def read_model(self, model: str, head: str | None) -> ModelState: ...
+
+    def snapshot(self, head: str | None) -> Snapshot: ...
+
+    def tags(self, model: str | None = None) -> list[tags.TagRef]: ...
+
+    def read_files(self, head: str, paths: list[str]) -> dict[str, bytes | None]: ...
+
+    def list_files(self, head: str, prefix: str) -> list[str]: ...
+
+    def log(self, model: str) -> list[CommitInfo]: ...
+
+    def write(self, parent: str | None, change: Change, author: Identity) -> str:
+        """Write one commit and its tags atomically; raise StaleHead if `parent` is stale."""

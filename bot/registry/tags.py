@@ -1,0 +1,90 @@
+"""GTO-compatible tag names, and reading them back into registry events.
+
+    churn@v1.2.0               registration of a version
+    churn@v1.2.0!              deregistration (mlbot's deprecate)
+    churn#production#7         assignment of a stage (points at the version's registration commit)
+    churn#production!#8        unassignment (written for the version a rollback demotes)
+
+Every stage tag carries a counter: 1 + the highest counter among the model's
+tags, so the order of events survives even where timestamps tie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.registry.names import MODEL_NAME, STAGE_NAME
+
+Kind = Literal["registration", "deregistration", "assignment", "unassignment"]
+
+_VERSION = r"v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?"
+_MODEL = MODEL_NAME.pattern.strip("^$")
+_STAGE = STAGE_NAME.pattern.strip("^$")
+_REGISTRATION = re.compile(rf"^(?P<model>{_MODEL})@(?P<version>{_VERSION})(?P<bang>!)?$")
+_STAGE_TAG = re.compile(rf"^(?P<model>{_MODEL})#(?P<stage>{_STAGE})(?P<bang>!)?#(?P<n>\d+)$")
+
+RECORD_DIGEST_KEY = "mlbot-record-sha256"
+
+
+def registration(model: str, version: str) -> str:
+    return f"{model}@{version}"
+
+
+def deregistration(model: str, version: str) -> str:
+    return f"{model}@{version}!"
+
+
+def assignment(model: str, stage: str, counter: int) -> str:
+    return f"{model}#{stage}#{counter}"
+
+
+def unassignment(model: str, stage: str, counter: int) -> str:
+    return f"{model}#{stage}!#{counter}"
+
+
+@dataclass(frozen=True)
+class TagRef:
+    """An annotated tag as read from the repository."""
+
+    name: str
+    target: str  # the commit the tag points at
+    tagged_at: dt.datetime
+    message: str = ""
+    annotated: bool = True
+
+
+@dataclass(frozen=True)
+class TagEvent:
+    model: str
+    kind: Kind
+    ref: TagRef
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+
+def parse(ref: TagRef) -> TagEvent | None:
+    """The registry event a tag stands for, or None for a tag that is not ours."""
+    if m := _REGISTRATION.match(ref.name):
+        kind: Kind = "deregistration" if m["bang"] else "registration"
+        return TagEvent(m["model"], kind, ref, version=m["version"])
+    if m := _STAGE_TAG.match(ref.name):
+        kind = "unassignment" if m["bang"] else "assignment"
+        return TagEvent(m["model"], kind, ref, stage=m["stage"], counter=int(m["n"]))
+    return None
+
+
+def record_digest(message: str) -> str | None:
+    """The version record's sha256 written into a registration tag's message."""
+    for line in message.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == RECORD_DIGEST_KEY:
+            return value.strip()
+    return None
+
+
+def next_counter(events: list[TagEvent]) -> int:
+    return 1 + max((e.counter or 0 for e in events), default=0)

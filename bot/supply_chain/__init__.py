@@ -1,0 +1,1 @@
+"""Supply-chain evidence: Trivy scan gating and cosign signatures."""
