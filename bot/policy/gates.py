@@ -250,3 +250,8 @@ def evaluate_rollback(policy: Policy, ev: GateEvidence) -> Verdict:
     threshold changed since would keep the broken one live.
     """
     return Verdict((approvals_check(policy.rollback.approvals, ev, "a rollback"),))
+
+
+def evaluate_candidate(policy: Policy, ev: GateEvidence) -> Verdict:
+    """The gates `mlbot evaluate` can judge before registration: metrics and slices."""
+    return Verdict(tuple([*metric_checks(policy, ev), *slice_checks(policy, ev)]))
