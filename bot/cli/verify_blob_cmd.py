@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trusted-root",
         metavar="FILE",
-        help="keyless: Sigstore trusted_root.json to verify the chain and Rekor entry offline",
+        help="keyless: Sigstore trusted_root.json to verify the chain and Rekor entry offline "
+        "(default: the production root shipped with the `sigstore` library)",
     )
     parser.add_argument(
         "--insecure-signature-only",
@@ -89,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
         bundle=bundle,
         certificate=certificate,
         identities=identities,
-        trusted_root=Path(args.trusted_root) if args.trusted_root else None,
+        trusted_root=Path(args.trusted_root)
+        if args.trusted_root
+        else cosign.default_trusted_root(),
         require_chain=not args.insecure_signature_only,
         require_identity=not args.insecure_signature_only,
     )

@@ -399,7 +399,10 @@ def _verify_keyless(
         "checked": checked,
         "not_checked": not_checked,
     }
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except ValueError as exc:
+        return SignatureVerdict(False, f"the certificate's public key is not valid: {exc}", **kw)
     if not isinstance(key, ec.EllipticCurvePublicKey) or not _verifies(key, signature, digest):
         return SignatureVerdict(
             False,
@@ -499,6 +502,22 @@ def _verify_chain(
 # --- the gate's entry point ------------------------------------------------------------
 
 
+def default_trusted_root() -> Path | None:
+    """The production Sigstore trusted root shipped inside `sigstore`, used offline.
+
+    It is as fresh as the installed `sigstore` release (no TUF refresh); a
+    policy's `trusted_root` overrides it (private or staging instances).
+    """
+    try:
+        from importlib.resources import files
+
+        root = files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+        path = Path(str(root / "trusted_root.json"))
+    except (ImportError, ModuleNotFoundError, TypeError):
+        return None
+    return path if path.is_file() else None
+
+
 def trusted_keys(policy: CosignPolicy, repo_root: Path) -> list[TrustedKey]:
     """Keys from the policy: PEM text inline, or a path relative to the repository."""
     out = []
@@ -547,6 +566,8 @@ def verify_recorded(
                 kind="keyless",
             )
         root = (repo_root / policy.trusted_root) if policy.trusted_root else None
+        if root is None and keyless:
+            root = default_trusted_root()
         return verify(
             digest,
             signature,

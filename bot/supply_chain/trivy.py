@@ -179,7 +179,8 @@ def parse_report(data: bytes) -> TrivyReport:
         )
     if "ArtifactName" not in doc and "Results" not in doc:
         raise InputError("not a Trivy JSON report: neither ArtifactName nor Results is present")
-    results = doc.get("Results") or []
+    results = doc.get("Results")
+    results = [] if results is None else results
     if not isinstance(results, list):
         raise InputError("malformed Trivy report: Results is not a list")
 
