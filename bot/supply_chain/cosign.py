@@ -13,12 +13,15 @@ Formats read:
 - the legacy `cosign sign-blob --bundle` JSON (`base64Signature`, `cert`,
   `rekorBundle`).
 
-What is and is not checked is reported in every verdict. Key-based: the
-signature against the trusted key (and the bundle's digest, key hint and
-Rekor body agree with it); the Rekor entry's own signatures are not checked.
-Keyless: the signature against the certificate's key and the identity;
-the certificate chain, the Rekor entry and the signing time are checked only
-through the optional `sigstore` library against a trusted root file, and a
+What is and is not checked is reported in every verdict (`checked`,
+`not_checked`). Key-based: the signature against the trusted key; the
+bundle's digest, key hint and Rekor body must agree with it; each Rekor
+signed entry timestamp is checked when the trusted root knows that log (a
+forged one fails). Keyless: the signature against the certificate's key,
+the identity against the policy, and the certificate chain, Rekor entry and
+signing time against a trusted root file, offline: Sigstore bundles through
+the optional `sigstore` library; legacy cosign bundles (which it cannot
+load) by their SET and a `cryptography` chain check at the logged time. A
 keyless signature whose chain was not checked is never "verified".
 """
 
@@ -41,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from bot.errors import InputError
+from bot.supply_chain import fulcio, rekor
 from bot.supply_chain.evidence import SignatureEvidence
 from bot.supply_chain.keys import (
     key_fingerprint,
@@ -356,9 +360,9 @@ def verify(
         if _verifies(k.key, signature, digest):
             checked.insert(0, f"ECDSA-SHA256 signature over sha256:{digest_hex} with {k.label}")
             if bundle is not None and bundle.tlog_entries:
-                not_checked.append(
-                    "the Rekor entry's own signatures (SET, checkpoint) and inclusion proof"
-                )
+                tlog_error = _check_log_entries(bundle, trusted_root, checked, not_checked)
+                if tlog_error is not None:
+                    return no(tlog_error)
             return SignatureVerdict(
                 True,
                 f"signature verified with {k.label} ({key_fingerprint(k.key)})",
@@ -371,6 +375,29 @@ def verify(
         f"under {_names(candidates)}: the artifact, the signature or the key differs "
         "from what was signed"
     )
+
+
+def _check_log_entries(
+    bundle: Bundle, trusted_root: Path | None, checked: list[str], not_checked: list[str]
+) -> str | None:
+    """Key-based bundles: check each Rekor SET we have the log key for; a bad one fails."""
+    if trusted_root is None:
+        not_checked.append("the Rekor entry's signed entry timestamp (no trusted root given)")
+        return None
+    try:
+        keys = rekor.load_log_keys(trusted_root)
+        entries = rekor.entries_from_bundle(bundle.raw)
+    except InputError as exc:
+        return str(exc)
+    for entry in entries:
+        ok, what = rekor.verify_set(entry, keys)
+        if ok is False:
+            return f"the bundle's transparency log entry is not genuine: {what}"
+        (checked if ok else not_checked).append(
+            what if ok else f"the Rekor entry's signed entry timestamp: {what}"
+        )
+    not_checked.append("the Rekor Merkle inclusion proof and checkpoint")
+    return None
 
 
 def _names(keys: Sequence[TrustedKey]) -> str:
@@ -429,8 +456,15 @@ def _verify_keyless(
             **kw,
         )
 
-    chain_error = _verify_chain(digest, bundle, identities, trusted_root, checked)
+    chain_error = _verify_chain(digest, cert, bundle, identities, trusted_root, checked)
     if chain_error is None:
+        if bundle is not None and bundle.format == "cosign-legacy":
+            not_checked.extend(
+                [
+                    "the certificate's embedded SCT (certificate transparency)",
+                    "the Rekor Merkle inclusion proof (legacy bundles carry none)",
+                ]
+            )
         return SignatureVerdict(True, f"keyless signature by {identity} ({issuer}) verified", **kw)
     not_checked.extend(
         [
@@ -456,6 +490,7 @@ def _verify_keyless(
 
 def _verify_chain(
     digest: bytes,
+    cert: x509.Certificate,
     bundle: Bundle | None,
     identities: Sequence[CosignIdentity],
     trusted_root: Path | None,
@@ -464,10 +499,10 @@ def _verify_chain(
     """Full Sigstore verification through `sigstore`; the reason it could not, or None."""
     if bundle is None:
         return "there is no bundle with a transparency log entry to check the certificate against"
-    if bundle.format == "cosign-legacy":
-        return "legacy cosign bundles cannot be checked against a trusted root offline by mlbot"
     if trusted_root is None:
         return "no Sigstore trusted root was given"
+    if bundle.format == "cosign-legacy":
+        return _verify_legacy_chain(cert, bundle, trusted_root, checked)
     try:
         from sigstore.errors import Error as SigstoreError
         from sigstore.hashes import Hashed
@@ -495,6 +530,34 @@ def _verify_chain(
         return f"Sigstore verification against {trusted_root.name} failed: {exc}"
     checked.append(
         f"certificate chain, Rekor entry and signing time against trusted root {trusted_root.name}"
+    )
+    return None
+
+
+def _verify_legacy_chain(
+    cert: x509.Certificate, bundle: Bundle, trusted_root: Path, checked: list[str]
+) -> str | None:
+    """sigstore-python cannot load legacy bundles: check the SET, then the chain at its time."""
+    import datetime as dt
+
+    try:
+        entries = rekor.entries_from_bundle(bundle.raw)
+        keys = rekor.load_log_keys(trusted_root)
+        cas = fulcio.load_fulcio_certs(trusted_root)
+    except InputError as exc:
+        return str(exc)
+    if not entries:
+        return "the legacy bundle has no transparency log entry"
+    ok, what = rekor.verify_set(entries[0], keys)
+    if ok is not True:
+        return f"its transparency log entry was not verified ({what})"
+    at = dt.datetime.fromtimestamp(entries[0].integrated_time, dt.timezone.utc)
+    error = fulcio.verify_chain(cert, cas, at)
+    if error is not None:
+        return error
+    checked.append(what)
+    checked.append(
+        f"certificate chain to a Fulcio CA in {trusted_root.name}, valid at the logged time"
     )
     return None
 
@@ -566,8 +629,7 @@ def verify_recorded(
                 kind="keyless",
             )
         root = (repo_root / policy.trusted_root) if policy.trusted_root else None
-        if root is None and keyless:
-            root = default_trusted_root()
+        root = root or default_trusted_root()
         return verify(
             digest,
             signature,

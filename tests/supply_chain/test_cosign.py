@@ -420,3 +420,80 @@ def test_parse_digest():
     assert cosign.parse_digest("sha256:" + "ab" * 32) == bytes.fromhex("ab" * 32)
     with pytest.raises(InputError, match="not a sha256 digest"):
         cosign.parse_digest("sha256:abc")
+
+
+# --- Rekor signed entry timestamps and legacy bundles, offline ------------------------
+
+
+def _prod_root() -> Path:
+    root = cosign.default_trusted_root()
+    if root is None:
+        pytest.skip("the optional sigstore library (which ships the production root) is absent")
+    return root
+
+
+def test_key_bundle_rekor_set_is_checked_and_a_forged_one_fails(cosign_dir):
+    conf = cosign_dir / "conformance"
+    doc = json.loads((conf / "managed-key-happy-path/bundle.sigstore.json").read_text())
+    key = load_public_key((conf / "managed-key-happy-path/key.pub").read_bytes())
+    digest = sha256((conf / "a.txt").read_bytes())
+    trusted = [cosign.TrustedKey("key.pub", key)]
+    ok = cosign.verify(
+        digest, bundle=cosign.parse_bundle(doc), keys=trusted, trusted_root=_prod_root()
+    )
+    assert ok.verified, ok.reason
+    assert any("Rekor signed entry timestamp (log index 771488337" in c for c in ok.checked)
+
+    forged = copy.deepcopy(doc)
+    entry = forged["verificationMaterial"]["tlogEntries"][0]
+    entry["integratedTime"] = str(int(entry["integratedTime"]) + 1)
+    bad = cosign.verify(
+        digest, bundle=cosign.parse_bundle(forged), keys=trusted, trusted_root=_prod_root()
+    )
+    assert not bad.verified and "not genuine" in bad.reason
+
+
+def test_staging_logged_key_bundle_is_not_checked_against_production(cosign_dir):
+    conf = cosign_dir / "conformance"
+    bundle = cosign.parse_bundle(
+        (conf / "managed-key-and-trusted-root/bundle.sigstore.json").read_bytes()
+    )
+    key = load_public_key((conf / "managed-key-and-trusted-root/key.pub").read_bytes())
+    verdict = cosign.verify(
+        sha256((conf / "a.txt").read_bytes()),
+        bundle=bundle,
+        keys=[cosign.TrustedKey("key.pub", key)],
+        trusted_root=_prod_root(),
+    )
+    # The signature is what key-based verification rests on; the unknown log is reported.
+    assert verdict.verified
+    assert any("is not in the trusted root" in n for n in verdict.not_checked)
+
+
+def test_legacy_cosign_bundle_full_offline_verification(cosign_dir):
+    doc = json.loads(
+        (
+            cosign_dir / "extracted-from-source/sigstore-rs-cosign-sign-blob-legacy.bundle"
+        ).read_text()
+    )
+    digest = sha256(b"something\n")
+    who = [CosignIdentity(subject="daniel.bevenius@gmail.com", issuer=GITHUB)]
+    ok = cosign.verify(
+        digest, bundle=cosign.parse_bundle(doc), identities=who, trusted_root=_prod_root()
+    )
+    assert ok.verified, ok.reason
+    assert any("certificate chain to a Fulcio CA" in c for c in ok.checked)
+    assert any("SCT" in n for n in ok.not_checked)
+
+    staging = _root("cdn.sigstage.dev")
+    wrong_root = cosign.verify(
+        digest, bundle=cosign.parse_bundle(doc), identities=who, trusted_root=staging
+    )
+    assert not wrong_root.verified and "identity is not verified" in wrong_root.reason
+
+    forged = copy.deepcopy(doc)
+    forged["rekorBundle"]["Payload"]["logIndex"] += 1
+    bad = cosign.verify(
+        digest, bundle=cosign.parse_bundle(forged), identities=who, trusted_root=_prod_root()
+    )
+    assert not bad.verified and "does not verify" in bad.reason
