@@ -8,7 +8,10 @@ records what it receives and answers from a script.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -66,6 +69,51 @@ def live_server(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    """A server in a subprocess of its own, as in production; `{port}` in argv is filled in."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, capture: bool = False):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        out = subprocess.PIPE if capture else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [a.replace("{port}", str(self.port)) for a in argv],
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=out,
+            text=True,
+        )
+        try:
+            wait_for(self._up, what="the server to start")
+        except BaseException:
+            self.proc.kill()
+            raise
+
+    def _up(self) -> bool:
+        assert self.proc.poll() is None, "the server exited"
+        try:
+            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> tuple[str, str]:
+        """Stop gracefully (SIGTERM); returns what it wrote, when captured."""
+        self.proc.terminate()
+        out, err = self.proc.communicate(timeout=30)
+        return out or "", err or ""
 
 
 def signed_headers(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
-from tests.server.live import SECRET, deliver, job_state, wait_for
+from tests.server.live import SECRET, BotProcess, deliver, job_state, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMENT = {
@@ -23,59 +19,18 @@ COMMENT = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """The bot in a subprocess of its own, as in production."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "MLBOT_WEBHOOK_SECRET": SECRET,
-            "MLBOT_DATABASE": str(tmp_path / "queue.sqlite3"),
-            "MLBOT_WORKERS": "1",
-            "CRASH_TEST_DIR": str(tmp_path),
-        }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tests.server.crash_app:make_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self._up, what="the server to start")
-
-    def _up(self) -> bool:
-        assert self.proc.poll() is None, "the server exited"
-        try:
-            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
+def start(tmp_path: Path) -> BotProcess:
+    env = {
+        "MLBOT_WEBHOOK_SECRET": SECRET,
+        "MLBOT_DATABASE": str(tmp_path / "queue.sqlite3"),
+        "MLBOT_WORKERS": "1",
+        "CRASH_TEST_DIR": str(tmp_path),
+    }
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", "tests.server.crash_app:make_app",
+        "--host", "127.0.0.1", "--port", "{port}", "--no-access-log",
+    ]  # fmt: skip
+    return BotProcess(argv, env, ROOT)
 
 
 def lines(path: Path) -> list[str]:
@@ -84,7 +39,7 @@ def lines(path: Path) -> list[str]:
 
 def test_a_job_interrupted_by_kill_9_completes_exactly_once_after_restart(tmp_path):
     database = tmp_path / "queue.sqlite3"
-    first = Server(tmp_path)
+    first = start(tmp_path)
     try:
         with httpx.Client(base_url=first.url) as client:
             assert deliver(client, "issue_comment", COMMENT, "crash-1").status_code == 202
@@ -95,7 +50,7 @@ def test_a_job_interrupted_by_kill_9_completes_exactly_once_after_restart(tmp_pa
     assert lines(tmp_path / "completed") == []
 
     (tmp_path / "release").touch()
-    second = Server(tmp_path)
+    second = start(tmp_path)
     try:
         with httpx.Client(base_url=second.url) as client:
             wait_for(lambda: job_state(database, "crash-1") == "done", what="the resumed job")
@@ -106,7 +61,7 @@ def test_a_job_interrupted_by_kill_9_completes_exactly_once_after_restart(tmp_pa
     finally:
         second.stop()
 
-    third = Server(tmp_path)
+    third = start(tmp_path)
     try:
         with httpx.Client(base_url=third.url) as client:
             assert deliver(client, "issue_comment", COMMENT, "after-2").status_code == 202
