@@ -1,0 +1,57 @@
+"""Jinja2 templates of the ML steps (bot/ml/templates), and the PR report."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+@functools.cache
+def _env():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.ml", "templates"),
+        autoescape=False,  # Markdown, not HTML  # noqa: S701
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["num"] = _num
+    env.filters["signed"] = _signed
+    env.filters["pct"] = lambda v: f"{v:.1%}"
+    env.filters["cell"] = _cell
+    return env
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.4g}"
+
+
+def _signed(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:+.4g}"
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    """Table-safe text: no pipes or newlines from data can break the Markdown table."""
+    return str(value).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def render(template: str, **context: Any) -> str:
+    return _env().get_template(template).render(**context)
+
+
+def evaluation_markdown(evaluation: dict[str, Any], run_url: str | None = None) -> str:
+    """The PR report: the foundation's comment template, fed our evaluation.json."""
+    from bot.diff.render import comment_markdown
+
+    return comment_markdown(evaluation["model"], evaluation, run_url=run_url)
