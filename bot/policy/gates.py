@@ -211,9 +211,10 @@ def required_checks(rule: StagePolicy, ev: GateEvidence) -> Check | None:
         return Check("required-checks", "skip", "CI checks are enforced by the bot.")
     missing = [c for c in rule.required_checks if c not in ev.checks]
     red = [
-        f"{c} ({ev.checks[c]})" for c in rule.required_checks if ev.checks.get(c, "") not in GREEN
+        f"{c} ({ev.checks[c]})"
+        for c in rule.required_checks
+        if c in ev.checks and ev.checks[c] not in GREEN
     ]
-    red = [r for r in red if r.split(" ")[0] not in missing]
     if missing or red:
         parts = []
         if missing:

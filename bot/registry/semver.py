@@ -21,7 +21,9 @@ def parse(version: str) -> semver.Version:
     except ValueError:
         raise InputError(f"'{version}' is not a version: versions look like v1.2.3.") from None
     if parsed.build:
-        raise InputError(f"'{version}' has build metadata (+...), which git tags cannot order.")
+        raise InputError(
+            f"'{version}' is not an mlbot version: build metadata (+...) cannot be ordered."
+        )
     return parsed
 
 
