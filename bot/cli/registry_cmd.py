@@ -36,6 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--signature", type=Path, help="cosign signature of the artifact")
     p.add_argument("--bundle", type=Path, help="Sigstore or cosign bundle of the artifact")
     p.add_argument("--key", type=Path, help="public key that verifies --signature/--bundle")
+    p.add_argument("--certificate", type=Path, help="keyless: the Fulcio certificate (PEM)")
     p.add_argument("--scan-report", type=Path, help="Trivy JSON report of the artifact")
     _audit_args(p)
     p.set_defaults(func=run_register)
@@ -167,7 +168,11 @@ def run_register(args: argparse.Namespace) -> int:
         artifact_path = repo.root / artifact_path
     sha256, size = _file_digest(artifact_path)
     artifact = schema.Artifact(
-        uri=args.uri or _relative_uri(artifact_path, repo.root), sha256=sha256, size=size
+        uri=args.uri
+        or (candidate.get("artifact") or {}).get("uri")
+        or _relative_uri(artifact_path, repo.root),
+        sha256=sha256,
+        size=size,
     )
     metrics = read_json(args.metrics, "metrics") if args.metrics else candidate.get("metrics", {})
     params = candidate.get("params", {})
@@ -206,12 +211,16 @@ def run_register(args: argparse.Namespace) -> int:
 def _evidence(args: argparse.Namespace, repo, model: str, sha256: str) -> schema.Evidence:
     signature = scan = None
     if args.signature or args.bundle:
-        if not args.key:
-            raise InputError("--signature and --bundle need the public key with --key.")
+        if not (args.key or args.certificate or args.bundle):
+            raise InputError("--signature needs the public key (--key) or a --certificate.")
         from bot.supply_chain.collect import signature_evidence_from_files
 
         signature = signature_evidence_from_files(
-            sha256, key_path=args.key, signature_path=args.signature, bundle_path=args.bundle
+            sha256,
+            key_path=args.key,
+            signature_path=args.signature,
+            bundle_path=args.bundle,
+            certificate_path=args.certificate,
         )
     if args.scan_report:
         from bot.config.load import policy_for

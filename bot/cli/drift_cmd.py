@@ -1,0 +1,121 @@
+"""`mlbot drift`: Evidently data drift between reference and current data, by policy."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.cli.repo import add_repo_argument
+from bot.errors import InputError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_repo_argument(parser)
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="reference data, CSV or Parquet (default: the live version's, from its lineage)",
+    )
+    parser.add_argument("--current", type=Path, required=True, help="current data, CSV or Parquet")
+    parser.add_argument("--model", help="model whose policy and reference apply")
+    parser.add_argument("--stage", help="stage whose live version is compared (default: baseline)")
+    parser.add_argument(
+        "--out-dir", type=Path, help="where drift.json and drift.md go (default: <repo>/drift)"
+    )
+    parser.add_argument("--report", type=Path, help="Evidently HTML report (default: in --out-dir)")
+    parser.add_argument("--json", action="store_true", help="print drift.json to stdout")
+    parser.set_defaults(func=run)
+
+
+def _context(args: argparse.Namespace, root: Path):
+    """(policy, model, model config, stage, live record or None) for this run."""
+    from bot.config.load import load_config, model_config, policy_for
+    from bot.policy.schema import DriftPolicy
+
+    if not (root / ".github" / "mlbot.yml").is_file():
+        if args.model:
+            raise InputError(f"--model needs a model repository; {root} has no .github/mlbot.yml.")
+        return DriftPolicy(), None, None, None, None
+    config = load_config(root)
+    model = args.model
+    if model is None and len(config.models) == 1:
+        model = next(iter(config.models))
+    if model is None:
+        return policy_for(config, None, root).drift, None, None, None, None
+    mc = model_config(config, model)
+    policy = policy_for(config, model, root)
+    stage = args.stage or policy.baseline_stage
+    record = None
+    from bot.registry.git_store import GitStore
+
+    store = GitStore(root)
+    state = store.read_model(model, store.head())
+    live = state.live.get(stage)
+    if live is not None:
+        record = state.record(live)
+    return policy.drift, model, mc, stage, record
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.ml.drift import detect
+    from bot.ml.progress import steps
+    from bot.ml.reference import live_reference
+    from bot.ml.render import render
+    from bot.ml.tabular import read_table, table_format
+
+    root = Path(args.repo).resolve()
+    table_format(args.current)
+    if args.reference is not None:
+        table_format(args.reference)
+    drift_policy, model, mc, stage, record = _context(args, root)
+    ref_digest = None
+    if args.reference is not None:
+        ref_path, ref_shown = args.reference, str(args.reference)
+    else:
+        if mc is None or "reference" not in mc.data:
+            raise InputError("give --reference (no model with data.reference to take it from).")
+        if record is None:
+            raise InputError(
+                f"no version of {model} is live in {stage}: give --reference explicitly."
+            )
+        ref = live_reference(root, mc.data["reference"], record)
+        ref_path, ref_shown, ref_digest = ref.path, ref.shown, ref.digest
+        print(f"reference: {ref.shown} of {model} {record.version}, from the {ref.note}")
+    out_dir = args.out_dir or root / "drift"
+    html = args.report or out_dir / "report.html"
+    with steps("drift", total=4) as step:
+        step("reading the reference and current data")
+        reference = read_table(ref_path, "reference")
+        current = read_table(args.current, "current")
+        exclude = [mc.target] if mc is not None and mc.target else []
+        result = detect(reference, current, drift_policy, exclude=exclude, html=html, step=step)
+    import evidently
+
+    result = {
+        "model": model,
+        "stage": stage if record is not None else None,
+        "live_version": record.version if record is not None else None,
+        "reference": ref_shown,
+        "reference_digest": ref_digest,
+        "current": str(args.current),
+        **result,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "drift.json").write_text(json.dumps(result, indent=2) + "\n")
+    body = render("drift_issue.md.j2", d=result, evidently_version=evidently.__version__)
+    (out_dir / "drift.md").write_text(body)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for c in result["columns"]:
+            if c["drifted"]:
+                print(f"  drifted {c['column']}: {c['method']} score {c['score']:.4g}")
+        verdict = "DRIFT" if result["dataset_drift"] else "no dataset drift"
+        print(
+            f"{verdict}: {result['drifted_columns']} of {result['columns_total']} columns drifted "
+            f"({result['share']:.1%}; policy share {drift_policy.share:.0%}); "
+            f"{result['sampling']['note']}"
+        )
+        print(f"wrote {out_dir / 'drift.json'}, {out_dir / 'drift.md'} and {html}")
+    return 1 if result["dataset_drift"] else 0
