@@ -48,9 +48,9 @@ class ModelRepo:
     root: Path
     capsys: object
 
-    def mlbot(self, *args: str) -> Result:
+    def mlbot(self, *args: str, repo: bool = True) -> Result:
         self.capsys.readouterr()
-        code = main([*args, "--repo", str(self.root)])
+        code = main([*args, "--repo", str(self.root)] if repo else list(args))
         captured = self.capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
