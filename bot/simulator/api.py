@@ -25,6 +25,10 @@ from bot.simulator.render import iso
 from bot.simulator.state import PERMISSION_RANK, CheckRun, CommitStatus, Reaction, Review
 
 Handler = Callable[[RequestContext], Response]
+
+# The only departure from the schemas: their descriptions say "You can also pass an
+# `array` of labels directly", PyGithub does so, but the schema lists only the object form.
+_BARE_LABEL_ARRAY = {"issues/add-labels", "issues/set-labels"}
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -60,29 +64,30 @@ def serve(
                 return None
             elif fault == "error":
                 response = Response(502, {"message": "Server Error", "documentation_url": ""})
-                return _finish(entry, response, started)
+                return _finish(sim, entry, response, started)
             elif fault == "rate_limit":
                 response = Response(
                     403,
                     {"message": SECONDARY_RATE_LIMIT, "documentation_url": ""},
                     {"Retry-After": str(sim.faults.retry_after)},
                 )
-                return _finish(entry, response, started)
+                return _finish(sim, entry, response, started)
             response = _serve_api(sim, method, path, parsed.query, headers, raw, entry)
     except ApiError as exc:
         response = Response(exc.status, exc.body())
-    return _finish(entry, response, started)
+    return _finish(sim, entry, response, started)
 
 
 def _finish(
-    entry: LoggedRequest, response: Response, started: float
+    sim: GitHubSimulator, entry: LoggedRequest, response: Response, started: float
 ) -> tuple[int, dict[str, str], bytes]:
     entry.status = response.status
     entry.duration = time.monotonic() - started
     headers = {
         "X-RateLimit-Limit": "5000",
-        "X-RateLimit-Remaining": "4999",
-        "X-RateLimit-Reset": str(int(time.time()) + 3600),
+        "X-RateLimit-Remaining": str(sim.rate_limit_remaining),
+        "X-RateLimit-Reset": str(int(sim.rate_limit_reset or time.time() + 3600)),
+        "X-RateLimit-Resource": "core",
         "X-GitHub-Media-Type": "github.v3",
         **response.headers,
     }
@@ -181,6 +186,8 @@ def _serve_api(
                 ValidationFailure("request", method, path, ["body is not JSON"])
             )
             raise ApiError(400, "Problems parsing JSON") from None
+    if operation.operation_id in _BARE_LABEL_ARRAY and isinstance(body, list):
+        body = {"labels": body}
     if body_pointer:
         if body is None and body_required:
             problems.append("a JSON request body is required")

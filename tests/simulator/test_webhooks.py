@@ -1,0 +1,105 @@
+"""What happens in the simulator is announced as signed webhooks, in order."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from bot.simulator import GitHubSimulator
+from tests.simulator.receiver import WebhookReceiver
+
+SECRET = "It's a Secret to Everybody"
+
+
+def test_events_are_signed_and_delivered(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_repo("acme/models")
+        app = sim.create_app("mlbot")
+        inst = sim.install(app, "acme")
+        number = sim.create_issue(
+            "acme/models", "Drift in fraud", user="alice", labels=["mlbot:drift"]
+        )
+        sim.comment("acme/models", number, "/retrain fraud", user="alice")
+        head = sim.push("acme/models", "feature", {"model.py": "print(1)\n"}, author="bob")
+        pr = sim.open_pr("acme/models", "feature", user="bob", title="Better model")
+        sim.submit_review("acme/models", pr, user="alice")
+        run = sim.create_workflow_run(
+            "acme/models", name="model", head_sha=head, head_branch="feature", pull_numbers=[pr]
+        )
+        sim.merge_pr("acme/models", pr, user="alice")
+        sim.wait_for_webhooks()
+
+    events = [
+        (r.headers["X-GitHub-Event"], json.loads(r.body).get("action")) for r in receiver.received
+    ]
+    assert events == [
+        ("issues", "opened"),
+        ("issues", "labeled"),
+        ("issue_comment", "created"),
+        ("push", None),
+        ("pull_request", "opened"),
+        ("pull_request_review", "submitted"),
+        ("workflow_run", "completed"),
+        ("push", None),
+        ("pull_request", "closed"),
+    ]
+    for r in receiver.received:
+        expected = hmac.new(SECRET.encode(), r.body, hashlib.sha256).hexdigest()
+        assert r.headers["X-Hub-Signature-256"] == f"sha256={expected}"
+        assert r.headers["Content-Type"] == "application/json"
+        assert r.headers["X-GitHub-Hook-Installation-Target-ID"] == str(inst.id)
+        payload = json.loads(r.body)
+        assert payload["installation"]["id"] == inst.id
+        assert payload["repository"]["full_name"] == "acme/models"
+    assert len({r.headers["X-GitHub-Delivery"] for r in receiver.received}) == len(events)
+    comment = json.loads(receiver.received[2].body)
+    assert comment["comment"]["body"] == "/retrain fraud"
+    assert comment["comment"]["user"]["login"] == "alice"
+    assert comment["issue"]["number"] == number
+    completed = json.loads(receiver.received[6].body)["workflow_run"]
+    assert completed["id"] == run and completed["conclusion"] == "success"
+    assert completed["pull_requests"][0]["number"] == pr
+    closed = json.loads(receiver.received[-1].body)["pull_request"]
+    assert closed["merged"] is True
+    assert all(d.status == 202 for d in sim.webhooks.deliveries)
+    # Every payload was checked against the webhook schemas of GitHub's description.
+    assert sim.validation_failures == []
+
+
+def test_a_redelivery_keeps_its_delivery_id(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_repo("acme/models")
+        sim.create_issue("acme/models", "Drift", user="alice")
+        sim.wait_for_webhooks()
+        sim.webhooks.redeliver(sim.webhooks.deliveries[0].id)
+        sim.wait_for_webhooks()
+    first, again = receiver.received
+    assert first.headers["X-GitHub-Delivery"] == again.headers["X-GitHub-Delivery"]
+    assert first.body == again.body
+
+
+def test_an_edited_comment_is_announced_with_its_previous_body(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_repo("acme/models")
+        number = sim.create_issue("acme/models", "Drift", user="alice")
+        comment = sim.comment("acme/models", number, "/promote fraud", user="alice")
+        sim.edit_comment(comment, "/promote fraud v2", user="alice")
+        sim.wait_for_webhooks()
+    edited = json.loads(receiver.received[-1].body)
+    assert receiver.received[-1].headers["X-GitHub-Event"] == "issue_comment"
+    assert edited["action"] == "edited"
+    assert edited["changes"] == {"body": {"from": "/promote fraud"}}
+
+
+def test_an_unreachable_receiver_is_recorded_not_raised(make_github_sim) -> None:
+    sim: GitHubSimulator = make_github_sim(
+        webhook_url="http://127.0.0.1:9/webhook", webhook_secret=SECRET
+    )
+    sim.create_repo("acme/models")
+    sim.create_issue("acme/models", "Drift", user="alice")
+    [delivery] = sim.wait_for_webhooks()
+    assert delivery.status is None and delivery.error
