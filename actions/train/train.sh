@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The `train` action's step. Inputs arrive only through the environment.
+set -euo pipefail
+
+args=(train --repo "$MLBOT_REPO")
+[[ -n "${MLBOT_MODEL:-}" ]] && args+=("$MLBOT_MODEL")
+log="$RUNNER_TEMP/mlbot-train.log"
+rc=0
+mlbot "${args[@]}" 2>&1 | tee "$log" || rc=$?
+if [[ "$rc" != 0 ]]; then
+  echo "::error title=mlbot train::training failed (exit $rc): $(grep 'mlbot: error' "$log" | head -n 1 | cut -c1-300)"
+  {
+    echo "### mlbot train: failed"
+    echo
+    echo '```'
+    tail -n 30 "$log"
+    echo '```'
+  } >>"$GITHUB_STEP_SUMMARY"
+  exit "$rc"
+fi
+
+candidate="$MLBOT_REPO/candidate.json"
+# Every file the bot reads goes, flat, into one folder that becomes the run's artifact.
+mkdir -p "$RUNNER_TEMP/mlbot-evidence"
+cp "$candidate" "$RUNNER_TEMP/mlbot-evidence/candidate.json"
+read_json() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d = (d or {}).get(k)
+print("" if d is None else d)' "$candidate" "$1"; }
+model="$(read_json model)"
+artifact="$MLBOT_REPO/$(read_json artifact.path)"
+sha256="$(read_json artifact.sha256)"
+{
+  echo "candidate=$candidate"
+  echo "artifact=$artifact"
+  echo "artifact-path=$(read_json artifact.path)"
+  echo "sha256=$sha256"
+  echo "mlflow-run-id=$(read_json lineage.mlflow_run_id)"
+  echo "artifact-name=${MLBOT_ARTIFACT_NAME:-mlbot-candidate-$model}"
+} >>"$GITHUB_OUTPUT"
+{
+  echo "### mlbot train: \`$model\`"
+  echo
+  echo "Artifact \`$(read_json artifact.path)\`, sha256 \`$sha256\`."
+  echo
+  echo '```'
+  grep -v '^\s*$' "$log" | tail -n 5
+  echo '```'
+} >>"$GITHUB_STEP_SUMMARY"
