@@ -1,0 +1,1 @@
+"""Who may approve, and which approvals count: CODEOWNERS and the approval rules."""

@@ -1,0 +1,1 @@
+"""Chat-ops commands: one grammar scanner, one module per command."""
