@@ -240,7 +240,9 @@ def _serve_api(
             )
         )
     elif schema_pointer and response.raw is None:
-        errors = spec.schema_errors(schema_pointer, response.body)
+        errors = spec.schema_errors(
+            schema_pointer, response.body, ambiguous_ok=response.status >= 400
+        )
         if errors:
             sim.validation_failures.append(ValidationFailure("response", method, path, errors))
     return response
@@ -1007,6 +1009,15 @@ def list_reviews(ctx: RequestContext) -> Response:
         key=lambda r: r.id,
     )
     return _paginate(ctx, items, sim.render.review)
+
+
+@op("pulls/get-review")
+def get_review(ctx: RequestContext) -> Response:
+    issue = _pull(ctx)
+    review = ctx.sim.reviews.get(ctx.params["review_id"])
+    if review is None or review.number != issue.number or review.repo != issue.repo:
+        raise ApiError(404, "Not Found")
+    return Response(200, ctx.sim.render.review(review))
 
 
 @op("pulls/create-review")
