@@ -160,6 +160,7 @@ def test_checks_statuses_runs_and_artifacts(sim: GitHubSimulator) -> None:
     assert artifact.name == "evaluation"
     status, _headers, chunks = gh.requester.getStream(artifact.archive_download_url)
     data = b"".join(chunks)
+    assert status == 200  # after following the redirect to the (simulated) blob storage
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert json.loads(zf.read("evaluation.json")) == evaluation
     # Without a GitHub App token, check runs cannot be created (as on GitHub).
