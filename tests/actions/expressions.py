@@ -136,10 +136,7 @@ class _Parser:
             value = self.or_()
             self.take(")")
         elif kind == "name":
-            if self.peek() == ("op", "("):
-                value = self.call(value)
-            else:
-                value = self.context.get(value)
+            value = self.call(value) if self.peek() == ("op", "(") else self.context.get(value)
         elif kind != "lit":
             raise ExpressionError(f"unexpected {value!r}")
         while self.peek() in (("op", "."), ("op", "[")):
