@@ -63,9 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser(_selected_command(args_list))
     args = parser.parse_args(args_list)
     func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2 if args.command is None and args_list else 0
+    if func is None:  # no command given: show what there is, as a usage error
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return int(func(args) or 0)
     except MlbotError as exc:

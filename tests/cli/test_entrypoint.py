@@ -43,3 +43,9 @@ def test_version_prints_the_package_version():
         [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"mlbot {__version__}"
+
+
+def test_no_command_is_a_usage_error_that_lists_the_commands():
+    out = subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "registry" in out.stderr and out.stdout == ""
