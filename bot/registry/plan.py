@@ -15,6 +15,9 @@ from bot.registry import audit, schema, semver, tags
 from bot.registry.state import ModelState
 
 NEW_COMMIT = ""  # a TagSpec target meaning "the commit this change creates"
+# A body line per planned tag, so the commit alone can recreate its tags: over the GitHub
+# API the branch update is the only atomic step, and tags created after it may fail.
+TAG_LINE = "Mlbot-Tag"
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,43 @@ class TagSpec:
     target: str  # commit sha, or NEW_COMMIT
     message: str
     tagged_at: dt.datetime
+
+
+def tag_line(spec: TagSpec) -> str:
+    """`Mlbot-Tag: <name> <target or HEAD> <unix time>[ sha256:<record digest>]`."""
+    line = f"{TAG_LINE}: {spec.name} {spec.target or 'HEAD'} {int(spec.tagged_at.timestamp())}"
+    digest = tags.record_digest(spec.message)
+    return f"{line} sha256:{digest}" if digest else line
+
+
+def _tag_message(subject: str, digest: str | None) -> str:
+    if digest is None:
+        return subject
+    return f"{subject}\n\n{tags.RECORD_DIGEST_KEY}: {digest}\n"
+
+
+def declared_tags(commit: str, message: str) -> list[TagSpec]:
+    """The tags a registry commit planned (its `Mlbot-Tag` lines), targets resolved."""
+    subject = message.split("\n", 1)[0]
+    found = []
+    for line in message.splitlines()[1:]:
+        key, sep, value = line.partition(": ")
+        if not sep or key != TAG_LINE:
+            continue
+        fields = value.split()
+        if len(fields) not in (3, 4) or not fields[2].isdigit():
+            continue
+        name, target, when = fields[:3]
+        digest = fields[3].removeprefix("sha256:") if len(fields) == 4 else None
+        found.append(
+            TagSpec(
+                name=name,
+                target=commit if target == "HEAD" else target,
+                message=_tag_message(subject, digest),
+                tagged_at=dt.datetime.fromtimestamp(int(when), tz=dt.timezone.utc),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -75,8 +115,9 @@ def plan_register(
     content = schema.dump(record)
     (when,) = tag_times(state, now, 1)
     subject = _subject("register", state.model, version)
-    msg = audit.message(subject, audit_info, [f"Artifact: {record.artifact.uri}"])
-    tag_msg = f"{subject}\n\n{tags.RECORD_DIGEST_KEY}: {schema.digest(content)}\n"
+    tag_msg = _tag_message(subject, schema.digest(content))
+    spec = TagSpec(tags.registration(state.model, version), NEW_COMMIT, tag_msg, when)
+    msg = audit.message(subject, audit_info, [f"Artifact: {record.artifact.uri}", tag_line(spec)])
     return Change(
         action="register",
         model=state.model,
@@ -84,7 +125,7 @@ def plan_register(
         stage=None,
         files={schema.version_path(state.model, version): content},
         message=msg,
-        tags=(TagSpec(tags.registration(state.model, version), NEW_COMMIT, tag_msg, when),),
+        tags=(spec,),
     )
 
 
@@ -149,14 +190,15 @@ def plan_promote(
     counter = tags.next_counter(state.events)
     (when,) = tag_times(state, now, 1)
     subject = _subject("promote", state.model, version, stage)
+    spec = TagSpec(tags.assignment(state.model, stage, counter), commit, subject, when)
     return Change(
         action="promote",
         model=state.model,
         version=version,
         stage=stage,
         files={schema.stages_path(state.model): schema.dump(stages)},
-        message=audit.message(subject, audit_info),
-        tags=(TagSpec(tags.assignment(state.model, stage, counter), commit, subject, when),),
+        message=audit.message(subject, audit_info, [tag_line(spec)]),
+        tags=(spec,),
         previous=state.live.get(stage),
     )
 
@@ -211,7 +253,9 @@ def plan_rollback(
         version=target,
         stage=stage,
         files={schema.stages_path(state.model): schema.dump(stages)},
-        message=audit.message(subject, audit_info, [f"Demoted: {live}"]),
+        message=audit.message(
+            subject, audit_info, [f"Demoted: {live}", *(tag_line(t) for t in specs)]
+        ),
         tags=tuple(specs),
         previous=live,
     )
@@ -236,12 +280,13 @@ def plan_deprecate(
     updated = current.model_copy(update={"deprecated": [*current.deprecated, entry]})
     (when,) = tag_times(state, now, 1)
     subject = _subject("deprecate", state.model, version)
+    spec = TagSpec(tags.deregistration(state.model, version), commit, subject, when)
     return Change(
         action="deprecate",
         model=state.model,
         version=version,
         stage=None,
         files={schema.stages_path(state.model): schema.dump(updated)},
-        message=audit.message(subject, audit_info),
-        tags=(TagSpec(tags.deregistration(state.model, version), commit, subject, when),),
+        message=audit.message(subject, audit_info, [tag_line(spec)]),
+        tags=(spec,),
     )

@@ -18,6 +18,9 @@ class ModelState:
     stages: StagesFile | None
     events: list[tags.TagEvent]  # this model's tags, oldest first
     load_record: Callable[[str], VersionRecord] = field(repr=False, default=None)  # type: ignore[assignment]
+    # A backend that knows the newest tag date without reading every tag (GitHub: from
+    # the commits' Mlbot-Tag lines) says so here, so the timestamp rule costs no extra call.
+    last_tag_time: Callable[[], dt.datetime | None] | None = field(repr=False, default=None)
 
     def record(self, version: str) -> VersionRecord:
         return self.load_record(version)
@@ -33,6 +36,8 @@ class ModelState:
         return None
 
     def last_tagged_at(self) -> dt.datetime | None:
+        if self.last_tag_time is not None:
+            return self.last_tag_time()
         return max((e.ref.tagged_at for e in self.events), default=None)
 
     def stage_history(self, version: str) -> frozenset[str]:
