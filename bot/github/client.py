@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 15.0
+DEFAULT_TIMEOUT = 15  # seconds; PyGithub accepts whole seconds only
 DEFAULT_MAX_RETRIES = 5
 # Refresh an installation token this long before GitHub says it expires (tokens last 1 h).
 TOKEN_REFRESH_MARGIN = 300.0
@@ -66,6 +66,7 @@ class GitHub:
         self._clock = clock
         self._sleep = sleep
         self._repos: dict[str, Repository] = {}
+        self._lazy_api: Github | None = None
 
     def __repr__(self) -> str:
         return f"GitHub(base_url={self.api.requester.base_url!r}, requests={self.request_count})"
@@ -102,7 +103,10 @@ class GitHub:
         """A lazy Repository: no request until an attribute needs one."""
         found = self._repos.get(full_name)
         if found is None:
-            found = self.api.get_repo(full_name, lazy=True)
+            if self._lazy_api is None:
+                # Same retry (and so the same request counter); objects fetched on first use.
+                self._lazy_api = self.api.withLazy(True)
+            found = self._lazy_api.get_repo(full_name)
             self._repos[full_name] = found
         return found
 
@@ -219,7 +223,7 @@ class GitHubClientFactory:
         private_key: str | None = None,
         token: str | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: int = DEFAULT_TIMEOUT,
         backoff_factor: float = 0.5,
         backoff_max: float = 30.0,
         secondary_rate_wait: float = 60.0,
@@ -242,7 +246,7 @@ class GitHubClientFactory:
         self._private_key = private_key
         self._token = token
         self.max_retries = max_retries
-        self.timeout = timeout
+        self.timeout = max(1, int(timeout))
         self.backoff_factor = backoff_factor
         self.backoff_max = backoff_max
         self.secondary_rate_wait = secondary_rate_wait
