@@ -1,0 +1,1 @@
+"""Chat-ops and GitOps flows: commands, metric comments, drift issues, retraining PRs."""
