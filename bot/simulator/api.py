@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 import urllib.parse
@@ -60,6 +61,9 @@ def serve(
             if fault == "latency":
                 time.sleep(sim.faults.latency)
             elif fault == "timeout":
+                if sim.faults.timeout_after_action:
+                    with contextlib.suppress(ApiError):
+                        _serve_api(sim, method, path, parsed.query, headers, raw, entry)
                 time.sleep(sim.faults.timeout_delay)
                 return None
             elif fault == "error":
@@ -205,7 +209,7 @@ def _serve_api(
         )
 
     # identity
-    login, token, app = _authenticate(sim, path, headers)
+    login, token, app = _authenticate(sim, operation.operation_id, headers)
     entry.login = login or (app.slug if app else None)
     url = f"{sim.url}{path}" + (f"?{query_string}" if query_string else "")
     ctx = RequestContext(sim, method, path, params, query, body, login, token, app, url)
@@ -248,12 +252,24 @@ def _serve_api(
     return response
 
 
-def _authenticate(sim: GitHubSimulator, path: str, headers: dict[str, str]):
+# Operations a GitHub App calls as itself, with its JWT rather than a token.
+JWT_OPERATIONS = {
+    "apps/get-authenticated",
+    "apps/list-installations",
+    "apps/get-installation",
+    "apps/create-installation-access-token",
+    "apps/get-repo-installation",
+    "apps/get-org-installation",
+    "apps/get-user-installation",
+}
+
+
+def _authenticate(sim: GitHubSimulator, operation_id: str, headers: dict[str, str]):
     auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
     _scheme, _, credential = auth.partition(" ")
     if not credential:
         raise ApiError(401, "Requires authentication")
-    if path == "/app" or path.startswith("/app/"):
+    if operation_id in JWT_OPERATIONS:
         return None, None, _verify_jwt(sim, credential)
     token = sim.tokens.get(credential)
     if token is None or (token.expires_at is not None and token.expires_at < sim.now()):
@@ -317,8 +333,7 @@ def get_app(ctx: RequestContext) -> Response:
     return Response(200, ctx.sim.app_json(ctx.app.slug))
 
 
-def _installation_json(ctx: RequestContext, inst_id: int) -> dict[str, Any]:
-    sim = ctx.sim
+def installation_json(sim: GitHubSimulator, inst_id: int) -> dict[str, Any]:
     inst = sim.installations[inst_id]
     slug = sim._installation_app[inst_id]
     app = sim.apps[slug]
@@ -349,7 +364,7 @@ def _installation_json(ctx: RequestContext, inst_id: int) -> dict[str, Any]:
 def list_installations(ctx: RequestContext) -> Response:
     assert ctx.app is not None
     ids = [i for i, s in ctx.sim._installation_app.items() if s == ctx.app.slug]
-    return _paginate(ctx, ids, lambda i: _installation_json(ctx, i))
+    return _paginate(ctx, ids, lambda i: installation_json(ctx.sim, i))
 
 
 @op("apps/get-installation")
@@ -357,7 +372,7 @@ def get_installation(ctx: RequestContext) -> Response:
     inst_id = ctx.params["installation_id"]
     if ctx.sim._installation_app.get(inst_id) != (ctx.app.slug if ctx.app else None):
         raise ApiError(404, "Not Found")
-    return Response(200, _installation_json(ctx, inst_id))
+    return Response(200, installation_json(ctx.sim, inst_id))
 
 
 @op("apps/create-installation-access-token")
@@ -387,7 +402,7 @@ def get_repo_installation(ctx: RequestContext) -> Response:
     inst = ctx.sim.installation_for(ctx.repo())
     if inst is None:
         raise ApiError(404, "Not Found")
-    return Response(200, _installation_json(ctx, inst.id))
+    return Response(200, installation_json(ctx.sim, inst.id))
 
 
 # -- repositories and contents ---------------------------------------------------------------
@@ -1308,3 +1323,117 @@ def download_artifact(ctx: RequestContext) -> Response:
     if art.expired:
         raise ApiError(410, "Artifact has expired")
     return Response(302, None, {"Location": ctx.sim.artifact_download_url(art)})
+
+
+# -- identity, organizations, rate limits ----------------------------------------------------
+@op("users/get-authenticated")
+def get_authenticated_user(ctx: RequestContext) -> Response:
+    if ctx.token is not None and ctx.token.installation_id is not None:
+        # As on GitHub: an installation token has no user; the App learns its slug from GET /app.
+        raise ApiError(403, "Resource not accessible by integration")
+    sim = ctx.sim
+    out = sim.spec.skeleton("/components/schemas/public-user")
+    out.update(sim.render.user(ctx.need_login()))
+    out.update(created_at=sim.now_iso(), updated_at=sim.now_iso())
+    return Response(200, out)
+
+
+@op("orgs/get")
+def get_org(ctx: RequestContext) -> Response:
+    sim = ctx.sim
+    login = ctx.params["org"]
+    if not sim.has_user(login) or sim.user(login).type != "Organization":
+        raise ApiError(404, "Not Found")
+    out = sim.spec.skeleton("/components/schemas/organization-full")
+    out.update(sim.org_json(login))
+    out.update(
+        has_organization_projects=False,
+        has_repository_projects=False,
+        followers=0,
+        following=0,
+        public_repos=0,
+        public_gists=0,
+    )
+    return Response(200, out)
+
+
+@op("rate-limit/get")
+def get_rate_limit(ctx: RequestContext) -> Response:
+    sim = ctx.sim
+    reset = int(sim.rate_limit_reset or time.time() + 3600)
+    core = {
+        "limit": 5000,
+        "remaining": sim.rate_limit_remaining,
+        "reset": reset,
+        "used": 5000 - sim.rate_limit_remaining,
+    }
+    search = {"limit": 30, "remaining": 30, "reset": reset, "used": 0}
+    return Response(200, {"rate": core, "resources": {"core": core, "search": search}})
+
+
+# -- more of pulls, issues and labels ---------------------------------------------------------
+@op("pulls/list-files")
+def list_pull_files(ctx: RequestContext) -> Response:
+    sim, repo = ctx.sim, ctx.repo()
+    issue = _pull(ctx)
+    assert issue.pull is not None
+    store = repo.store
+    head = store.repo.get(issue.pull.head_sha)
+    base_sha = store.repo.merge_base(head.id, pygit2.Oid(hex=issue.pull.base_sha))
+    base = store.repo.get(base_sha) if base_sha else None
+    diff = store.repo.diff(base.tree if base else None, head.tree)
+    diff.find_similar()
+    status_names = {"A": "added", "D": "removed", "M": "modified", "R": "renamed", "C": "copied"}
+    files = []
+    for patch in diff:
+        delta = patch.delta
+        path = delta.new_file.path
+        head_sha = issue.pull.head_sha
+        _context, additions, deletions = patch.line_stats
+        entry = {
+            "sha": str(delta.new_file.id if delta.status_char() != "D" else delta.old_file.id),
+            "filename": path,
+            "status": status_names.get(delta.status_char(), "changed"),
+            "additions": additions,
+            "deletions": deletions,
+            "changes": additions + deletions,
+            "blob_url": f"{sim.url}/_web/{repo.full_name}/blob/{head_sha}/{path}",
+            "raw_url": f"{sim.url}/_web/{repo.full_name}/raw/{head_sha}/{path}",
+            "contents_url": f"{sim.url}/repos/{repo.full_name}/contents/{path}?ref={head_sha}",
+            "patch": patch.text.split("\n", 4)[-1] if patch.text else "",
+        }
+        if delta.status_char() == "R":
+            entry["previous_filename"] = delta.old_file.path
+        files.append(entry)
+    return _paginate(ctx, files, lambda f: f)
+
+
+@op("repos/list-pull-requests-associated-with-commit")
+def pulls_for_commit(ctx: RequestContext) -> Response:
+    sim, repo = ctx.sim, ctx.repo()
+    sha = ctx.params["commit_sha"]
+    items = [
+        i
+        for i in sim.issues(repo.full_name)
+        if i.pull is not None and (i.pull.head_sha == sha or i.pull.merge_commit_sha == sha)
+    ]
+    return _paginate(ctx, items, lambda i: _simple_pull(ctx, i))
+
+
+@op("reactions/list-for-issue")
+def list_issue_reactions(ctx: RequestContext) -> Response:
+    issue = ctx.sim.issue(ctx.repo().full_name, ctx.params["issue_number"], api=True)
+    items = [r for r in issue.reactions if ctx.query.get("content") in (None, r.content)]
+    return _paginate(ctx, items, ctx.sim.render.reaction)
+
+
+@op("issues/set-labels")
+def set_labels(ctx: RequestContext) -> Response:
+    sim, repo = ctx.sim, ctx.repo()
+    issue = sim.issue(repo.full_name, ctx.params["issue_number"], api=True)
+    body = ctx.body or {}
+    names = body.get("labels", []) if isinstance(body, dict) else body
+    names = [n if isinstance(n, str) else n["name"] for n in names]
+    issue.labels = [n for n in issue.labels if n in names]
+    sim.add_labels(repo.full_name, issue.number, names, user=ctx.need_login())
+    return Response(200, [sim.render.label(repo, repo.labels[n]) for n in issue.labels])

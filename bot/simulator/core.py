@@ -178,6 +178,7 @@ class GitHubSimulator:
         self.installations: dict[int, Installation] = {}
         self.apps: dict[str, App] = {}
         self.tokens: dict[str, Token] = {}
+        self._installation_app: dict[int, str] = {}  # installation id -> app slug
         self._download_keys: dict[int, str] = {}
         # What X-RateLimit-Remaining / X-RateLimit-Reset announce (a client's pacing test).
         self.rate_limit_remaining = 4999
@@ -377,11 +378,53 @@ class GitHubSimulator:
             },
             ["issue_comment", "issues", "pull_request", "pull_request_review", "workflow_run"],
         )
-        inst_app = app.slug
         self.installations[inst.id] = inst
-        self._installation_app = getattr(self, "_installation_app", {})
-        self._installation_app[inst.id] = inst_app
+        self._installation_app[inst.id] = app.slug
+        from bot.simulator.api import installation_json
+
+        covered = [r for r in self._repos.values() if self.installation_for(r) is inst]
+        self._emit(
+            "installation",
+            "created",
+            None,
+            account,
+            installation=installation_json(self, inst.id),
+            repositories=[
+                {
+                    "id": r.id,
+                    "node_id": self.render._node("Repository", r.id),
+                    "name": r.name,
+                    "full_name": r.full_name,
+                    "private": r.private,
+                }
+                for r in covered
+            ],
+            requester=None,
+        )
         return inst
+
+    def ping(self, app: App | None = None) -> Delivery:
+        """GitHub's first delivery to a new hook (or App)."""
+        hook = {
+            "type": "App" if app else "Repository",
+            "id": self.webhooks.hook_id,
+            "name": "web",
+            "active": True,
+            "events": ["*"],
+            "config": {"content_type": "json", "insecure_ssl": "0", "url": self.webhooks.url or ""},
+            "updated_at": self.now_iso(),
+            "created_at": self.now_iso(),
+        }
+        if app:
+            hook["app_id"] = app.id
+        payload = {
+            "zen": "Keep it logically awesome.",
+            "hook_id": self.webhooks.hook_id,
+            "hook": hook,
+        }
+        pointer = self.spec.webhook_pointer("ping", None)
+        self._check_and_send(pointer, "ping", None, payload)
+        return self.webhooks.deliveries[-1]
 
     def installation_for(self, repo: Repo) -> Installation | None:
         for inst in self.installations.values():
@@ -1000,7 +1043,7 @@ class GitHubSimulator:
         )
 
     def _emit(
-        self, event: str, action: str | None, repo: Repo, sender: str, **objects: Any
+        self, event: str, action: str | None, repo: Repo | None, sender: str, **objects: Any
     ) -> None:
         pointer = self.spec.webhook_pointer(event, action)
         payload: dict[str, Any] = self.spec.skeleton(pointer) if pointer else {}
@@ -1008,6 +1051,10 @@ class GitHubSimulator:
             payload[key] = _deep_fill(payload.get(key), value)
         if action is not None:
             payload["action"] = action
+        payload["sender"] = self.render.user(sender)
+        if repo is None:  # account-level events (installation, ping) carry their own context
+            self._check_and_send(pointer, event, action, payload)
+            return
         payload["repository"] = _deep_fill(
             payload.get("repository"), self.render.repo(repo, "repository")
         )
@@ -1043,6 +1090,11 @@ class GitHubSimulator:
                     "description",
                 )
             }
+        self._check_and_send(pointer, event, action, payload)
+
+    def _check_and_send(
+        self, pointer: str | None, event: str, action: str | None, payload: dict[str, Any]
+    ) -> None:
         # Payloads nobody receives are not worth validating (bulk set-up of 1000 comments).
         if pointer and self.webhooks.url is not None:
             errors = self.spec.schema_errors(pointer, payload)

@@ -19,6 +19,8 @@ class Faults:
     - `timeout_delay`: how long a "timeout" fault holds the connection before dropping it
       (longer than the client's timeout, so the client gives up).
     - `retry_after`: seconds announced in Retry-After for secondary rate limits.
+    - `timeout_after_action`: a "timeout" fault first does what was asked, then drops the
+      answer (the write happened; the client cannot know), instead of dropping it unseen.
     - `only_paths`: restrict faults to API paths starting with one of these prefixes.
     """
 
@@ -29,6 +31,7 @@ class Faults:
     latency_per_call: float = 0.0
     timeout_delay: float = 2.0
     retry_after: int = 1
+    timeout_after_action: bool = False
     only_paths: tuple[str, ...] = ()
     _rng: random.Random = field(init=False, repr=False)
     _scripted: deque[str] = field(init=False, repr=False, default_factory=deque)

@@ -406,7 +406,8 @@ class Renderer:
         except Exception:
             head_commit = None
         pulls = []
-        for number in run.pull_numbers:
+        # GitHub leaves `pull_requests` empty for runs whose head is in a fork.
+        for number in [] if run.head_repo != run.repo else run.pull_numbers:
             issue = self.sim.issue(run.repo, number)
             assert issue.pull is not None
             pulls.append(

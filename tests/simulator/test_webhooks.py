@@ -35,6 +35,7 @@ def test_events_are_signed_and_delivered(make_github_sim) -> None:
         (r.headers["X-GitHub-Event"], json.loads(r.body).get("action")) for r in receiver.received
     ]
     assert events == [
+        ("installation", "created"),
         ("issues", "opened"),
         ("issues", "labeled"),
         ("issue_comment", "created"),
@@ -52,13 +53,14 @@ def test_events_are_signed_and_delivered(make_github_sim) -> None:
         assert r.headers["X-GitHub-Hook-Installation-Target-ID"] == str(inst.id)
         payload = json.loads(r.body)
         assert payload["installation"]["id"] == inst.id
-        assert payload["repository"]["full_name"] == "acme/models"
+        if r.headers["X-GitHub-Event"] != "installation":  # account-level, no repository
+            assert payload["repository"]["full_name"] == "acme/models"
     assert len({r.headers["X-GitHub-Delivery"] for r in receiver.received}) == len(events)
-    comment = json.loads(receiver.received[2].body)
+    comment = json.loads(receiver.received[3].body)
     assert comment["comment"]["body"] == "/retrain fraud"
     assert comment["comment"]["user"]["login"] == "alice"
     assert comment["issue"]["number"] == number
-    completed = json.loads(receiver.received[6].body)["workflow_run"]
+    completed = json.loads(receiver.received[7].body)["workflow_run"]
     assert completed["id"] == run and completed["conclusion"] == "success"
     assert completed["pull_requests"][0]["number"] == pr
     closed = json.loads(receiver.received[-1].body)["pull_request"]
@@ -103,3 +105,22 @@ def test_an_unreachable_receiver_is_recorded_not_raised(make_github_sim) -> None
     sim.create_issue("acme/models", "Drift", user="alice")
     [delivery] = sim.wait_for_webhooks()
     assert delivery.status is None and delivery.error
+
+
+def test_installation_and_ping_are_announced(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_org("acme")
+        sim.create_repo("acme/models")
+        app = sim.create_app("mlbot")
+        sim.ping(app)
+        inst = sim.install(app, "acme")
+        sim.wait_for_webhooks()
+    ping, installed = (json.loads(r.body) for r in receiver.received)
+    assert receiver.received[0].headers["X-GitHub-Event"] == "ping"
+    assert ping["hook"]["app_id"] == app.id
+    assert installed["action"] == "created"
+    assert installed["installation"]["id"] == inst.id
+    assert installed["installation"]["app_slug"] == "mlbot"
+    assert [r["full_name"] for r in installed["repositories"]] == ["acme/models"]
+    assert sim.validation_failures == []
