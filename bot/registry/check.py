@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from bot.errors import InputError
-from bot.registry import schema, semver, tags
+from bot.registry import plan, schema, semver, tags
 from bot.registry.schema import VersionRecord
 from bot.registry.store import RegistryStore
 
@@ -65,19 +65,56 @@ def check(store: RegistryStore) -> list[Problem]:
                         Problem(path, f"{stage} names {entry.version}, which has no record.")
                     )
 
-    problems += _check_tags(store, head, versions, stages)
+    refs = store.tags()
+    problems += _check_tags(store, refs, versions, stages)
+    problems += _check_declared_tags(store, refs, set(versions) | set(stages))
+    return problems
+
+
+def _check_declared_tags(
+    store: RegistryStore, refs: list[tags.TagRef], models: set[str]
+) -> list[Problem]:
+    """Every tag a registry commit declares (Mlbot-Tag lines) exists, on the declared target.
+
+    Over the GitHub API tags are created after the branch moves; a write cut short
+    leaves a commit without some of its tags until the next read creates them.
+    """
+    by_name = {ref.name: ref for ref in refs}
+    problems = []
+    for model in sorted(models):
+        for info in store.log(model):
+            for spec in plan.declared_tags(info.sha, info.message):
+                ref = by_name.get(spec.name)
+                where = f"commit {info.sha[:12]}"
+                if ref is None:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"declares tag {spec.name}, which does not exist yet (the write was "
+                            f"cut short; the next registry read of {model} through the bot "
+                            "creates it).",
+                        )
+                    )
+                elif ref.target != spec.target:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"declares tag {spec.name} on {spec.target[:12]}, but it points at "
+                            f"{ref.target[:12]}.",
+                        )
+                    )
     return problems
 
 
 def _check_tags(
     store: RegistryStore,
-    head: str,
+    refs: list[tags.TagRef],
     versions: dict[str, dict[str, bytes]],
     stages: dict[str, schema.StagesFile],
 ) -> list[Problem]:
     problems: list[Problem] = []
     events: dict[str, list[tags.TagEvent]] = defaultdict(list)
-    for ref in store.tags():
+    for ref in refs:
         event = tags.parse(ref)
         if event is None:
             continue
