@@ -97,7 +97,7 @@ def create_app(
 
         router = default_router
     secrets = settings.webhook_secrets()
-    store = JobStore(settings.database)
+    store = JobStore(settings.database, settings.queue_sync)
     metrics = Metrics()
     metrics.watch_queue(store.counts)
     pool = WorkerPool(
@@ -144,6 +144,10 @@ def create_app(
 
     def refuse(status: int, event: str | None, outcome: str, message: str) -> Response:
         metrics.deliveries.labels(event_label(event, handled), outcome).inc()
+        log.info(
+            "delivery refused",
+            extra={"status": status, "reason": message, "event": (event or "")[:64]},
+        )
         return _json(status, {"error": message})
 
     async def webhook(request: Request) -> Response:
@@ -195,7 +199,9 @@ def create_app(
             bound.info("redelivery acknowledged, not run again")
             return _json(200, {"status": "duplicate", "delivery_id": delivery_id})
         metrics.deliveries.labels(label, "queued").inc()
-        bound.info("delivery queued", extra={"installation_id": installation_id})
+        # Debug only: at info, formatting this line would be a good part of the
+        # acknowledgement's cost; the worker logs the delivery id when it runs.
+        bound.debug("delivery queued", extra={"installation_id": installation_id})
         answer: dict[str, Any] = {"status": "queued", "delivery_id": delivery_id}
         if event == "ping":
             answer["pong"] = True

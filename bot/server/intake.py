@@ -21,9 +21,10 @@ _MAX_BATCH = 256
 class Intake:
     """A writer thread that stores deliveries in batches and answers each request's future."""
 
-    def __init__(self, store: JobStore, on_stored: Callable[[], None] | None = None) -> None:
+    def __init__(self, store: JobStore, on_stored: Callable[[int], None] | None = None) -> None:
         self._store = store
-        self._on_stored = on_stored or (lambda: None)
+        # Told how many new jobs were stored, so as many idle workers can wake.
+        self._on_stored = on_stored or (lambda count: None)
         self._pending: list[tuple[NewJob, asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -69,23 +70,31 @@ class Intake:
     def _write(
         self, batch: list[tuple[NewJob, asyncio.Future[bool], asyncio.AbstractEventLoop]]
     ) -> None:
-        # Two deliveries with one id in the same batch: the second is a redelivery.
         try:
-            results = self._store.insert_many(job for job, _, _ in batch)
+            results: list[bool] | None = self._store.insert_many(job for job, _, _ in batch)
+            error: Exception | None = None
         except Exception as exc:
-            for _, future, loop in batch:
-                loop.call_soon_threadsafe(_settle, future, None, exc)
-            return
-        self._on_stored()
-        for (_, future, loop), new in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_settle, future, new, None)
+            results, error = None, exc
+        else:
+            self._on_stored(sum(results))
+        # One wake-up of each event loop per batch, not one per request.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool]]] = {}
+        for n, (_, future, loop) in enumerate(batch):
+            by_loop.setdefault(loop, []).append((future, results[n] if results else False))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled, error)
 
 
-def _settle(future: asyncio.Future[bool], result: bool | None, exc: Exception | None) -> None:
+def _settle_all(settled: list[tuple[asyncio.Future[bool], bool]], error: Exception | None) -> None:
+    for future, new in settled:
+        _settle(future, new, error)
+
+
+def _settle(future: asyncio.Future[bool], result: bool, exc: Exception | None) -> None:
     # The client may have hung up and the request task been cancelled meanwhile.
     if future.done():
         return
     if exc is not None:
         future.set_exception(exc)
     else:
-        future.set_result(bool(result))
+        future.set_result(result)

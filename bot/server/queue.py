@@ -6,9 +6,16 @@ later `next_run_at` after a transient failure, or to dead once it has failed
 for good. A row left `running` by a crash is put back in the queue when the
 server starts again (`recover`).
 
-SQLite runs in WAL mode with `synchronous=FULL`, so a committed row survives
-a crash of the process and of the machine. Each thread uses its own
-connection; writers queue on SQLite's lock (`busy_timeout`).
+SQLite runs in WAL mode. Storing a delivery commits with `synchronous=FULL`
+(an fsync), so an acknowledged delivery survives a crash of the process and
+of the machine; `MLBOT_QUEUE_SYNC=normal` trades the machine-crash guarantee
+for throughput (no fsync per commit; a crash of the bot still loses nothing).
+The later state changes (claimed, done, retry) commit with
+`synchronous=NORMAL`: they survive a crash of the process, and a power loss
+can at worst forget the last ones, which only makes a job run again
+(execution is at least once anyway). Each thread uses its own connections;
+writers in this process take a Python lock first, so they never spin on
+SQLite's busy handler (which sleeps in steps of milliseconds).
 """
 
 from __future__ import annotations
@@ -72,11 +79,15 @@ class Job:
 class JobStore:
     """All SQL lives here; callers see jobs, never rows."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, intake_sync: str = "full") -> None:
         self.path = Path(path)
+        if intake_sync not in ("full", "normal"):
+            raise ValueError(f"unknown synchronous mode {intake_sync!r}")
+        self._intake_sync = intake_sync.upper()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write = threading.Lock()
 
     def open(self) -> None:
         """Create the file and the table if needed."""
@@ -92,16 +103,17 @@ class JobStore:
             self._connections.clear()
         self._local = threading.local()
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+    def _conn(self, durable: bool = False) -> sqlite3.Connection:
+        name = "durable" if durable else "conn"
+        conn = getattr(self._local, name, None)
         if conn is None:
             # isolation_level=None: we open transactions ourselves, explicitly.
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30
             )
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={self._intake_sync if durable else 'NORMAL'}")
             conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
+            setattr(self._local, name, conn)
             with self._lock:
                 self._connections.append(conn)
         return conn
@@ -110,16 +122,37 @@ class JobStore:
 
     def insert_many(self, jobs: Iterable[NewJob]) -> list[bool]:
         """Store jobs in one transaction; True for each that was new, False for a redelivery."""
-        conn = self._conn()
-        now = time.time()
-        results: list[bool] = []
+        batch = list(jobs)
+        if not batch:
+            return []
+        conn = self._conn(durable=True)
+        with self._write:
+            return self._insert(conn, batch, time.time())
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, batch: list[NewJob], now: float) -> list[bool]:
+        # A handful of statements per batch, whatever its size: every statement
+        # releases and retakes the GIL, and retaking it from a busy event loop
+        # is what an acknowledgement would wait for.
+        ids = [job.delivery_id for job in batch]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for job in jobs:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO jobs (delivery_id, event, action, installation_id,"
-                    " payload, received_at, next_run_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
+            marks = ",".join("?" * len(ids))
+            seen = {
+                row[0]
+                for row in conn.execute(
+                    f"SELECT delivery_id FROM jobs WHERE delivery_id IN ({marks})",  # noqa: S608
+                    ids,
+                )
+            }
+            results: list[bool] = []
+            rows: list[object] = []
+            for job in batch:
+                new = job.delivery_id not in seen
+                results.append(new)
+                if new:
+                    seen.add(job.delivery_id)  # a second copy in this batch is a redelivery
+                    rows += (
                         job.delivery_id,
                         job.event,
                         job.action,
@@ -127,9 +160,15 @@ class JobStore:
                         job.payload,
                         now,
                         now,
-                    ),
+                    )
+            if rows:
+                # Only placeholders are joined into the SQL; every value is a parameter.
+                values = ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * (len(rows) // 7))
+                columns = (
+                    "delivery_id, event, action, installation_id, payload, received_at, next_run_at"
                 )
-                results.append(cur.rowcount == 1)
+                sql = f"INSERT INTO jobs ({columns}) VALUES {values}"  # noqa: S608
+                conn.execute(sql, rows)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -141,16 +180,21 @@ class JobStore:
     def claim(self, now: float | None = None) -> Job | None:
         """Take the oldest due job and mark it running (one attempt more)."""
         now = time.time() if now is None else now
-        conn = self._conn()
-        rows = conn.execute(
+        rows = self._modify(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"
             " WHERE seq = (SELECT seq FROM jobs WHERE state = 'queued' AND next_run_at <= ?"
             "              ORDER BY next_run_at, seq LIMIT 1)"
             " RETURNING seq, delivery_id, event, action, installation_id, payload, state,"
             " attempts, last_error",
             (now, now),
-        ).fetchall()
+        )
         return Job(*rows[0]) if rows else None
+
+    def _modify(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        """One write statement in its own transaction, under the process's write lock."""
+        conn = self._conn()
+        with self._write:
+            return conn.execute(sql, params).fetchall()
 
     def complete(self, seq: int) -> None:
         self._finish(seq, DONE, None)
@@ -160,13 +204,13 @@ class JobStore:
         self._finish(seq, DEAD, error)
 
     def _finish(self, seq: int, state: str, error: str | None) -> None:
-        self._conn().execute(
+        self._modify(
             "UPDATE jobs SET state = ?, finished_at = ?, last_error = ? WHERE seq = ?",
             (state, time.time(), error, seq),
         )
 
     def retry_later(self, seq: int, run_at: float, error: str) -> None:
-        self._conn().execute(
+        self._modify(
             "UPDATE jobs SET state = 'queued', next_run_at = ?, last_error = ? WHERE seq = ?",
             (run_at, error, seq),
         )
@@ -177,8 +221,13 @@ class JobStore:
         Returns (requeued, buried). A job that crashes the server every time it
         runs must not crash it forever, so a crash counts as an attempt.
         """
-        conn = self._conn()
+        conn = self._conn(durable=True)
         now = time.time()
+        with self._write:
+            return self._recover(conn, now, max_attempts)
+
+    @staticmethod
+    def _recover(conn: sqlite3.Connection, now: float, max_attempts: int) -> tuple[int, int]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             buried = conn.execute(
@@ -211,11 +260,11 @@ class JobStore:
     def prune(self, older_than_seconds: float) -> int:
         """Forget finished jobs older than the redelivery window."""
         cutoff = time.time() - older_than_seconds
-        return (
-            self._conn()
-            .execute("DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", (cutoff,))
-            .rowcount
-        )
+        conn = self._conn()
+        with self._write:
+            return conn.execute(
+                "DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", (cutoff,)
+            ).rowcount
 
     # -- inspection -----------------------------------------------------------
 

@@ -8,6 +8,7 @@ says whether enough was given to authenticate.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(default=None, description="Token for simple setups.")
     github_url: str = Field(default="https://api.github.com", description="REST API root.")
     database: Path = Field(default=Path(".mlbot/queue.sqlite3"), description="SQLite queue file.")
+    queue_sync: Literal["full", "normal"] = Field(
+        default="full",
+        description=(
+            "full: a delivery is fsynced before its 202 (survives power loss);"
+            " normal: it survives a crash of the bot, not of the machine, for more throughput."
+        ),
+    )
     workers: int = Field(default=4, ge=1, le=64, description="Worker threads running jobs.")
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before dead-letter.")
     retry_base_seconds: float = Field(default=2.0, ge=0, description="First retry delay.")

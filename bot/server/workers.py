@@ -83,11 +83,13 @@ class WorkerPool:
             thread.start()
             self._threads.append(thread)
 
-    def wake(self) -> None:
-        """New jobs were stored: idle workers look again."""
+    def wake(self, count: int = 1) -> None:
+        """New jobs were stored: as many idle workers look again (waking all would thrash)."""
+        if count <= 0:
+            return
         with self._cond:
             self._generation += 1
-            self._cond.notify_all()
+            self._cond.notify(count)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to timeout); one still running is resumed next start."""

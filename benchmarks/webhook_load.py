@@ -1,0 +1,209 @@
+"""Webhook acknowledgement latency and throughput: `mlbot serve` against a bare endpoint.
+
+In one run, on loopback, the same N signed deliveries are sent at a fixed
+concurrency to
+- a bare FastAPI app whose POST /webhook only returns 202 (the baseline), and
+- `mlbot serve` (signature check, payload model, durable SQLite group commit,
+  workers running the ping handler meanwhile).
+Both run under the same uvicorn in subprocesses of their own. `mlbot serve`
+is measured twice: with the default MLBOT_QUEUE_SYNC=full (an fsync before
+every acknowledgement batch) and with MLBOT_QUEUE_SYNC=normal (no fsync).
+Prints p50/p99 acknowledgement latency, requests per second (median of the
+rounds) and the ratio to the bare endpoint.
+Targets: p99 under 25 ms; at least 70 % of the bare endpoint's throughput.
+
+The deliveries are GitHub's example `ping` payloads (npm @octokit/webhooks-examples):
+`ping` is the one event the bot handles before the chat-ops features exist, so
+every delivery goes through the whole path, queue and worker included.
+
+    .venv/bin/python benchmarks/webhook_load.py [--requests N] [--concurrency C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "node_modules/@octokit/webhooks-examples/api.github.com/index.json"
+SECRET = "benchmark-secret"  # noqa: S105 (a throwaway for loopback)
+
+
+def bare_app():
+    """The baseline: the cheapest FastAPI endpoint that answers a webhook."""
+    from fastapi import FastAPI
+    from starlette.responses import Response
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def webhook(request):
+        await request.body()
+        return Response(b'{"status": "queued"}', status_code=202, media_type="application/json")
+
+    app.add_route("/webhook", webhook, methods=["POST"])
+    app.add_route("/healthz", lambda request: Response(b"ok"), methods=["GET"])
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [a.replace("{port}", str(port)) for a in argv],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {' '.join(argv)}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def deliveries(n: int) -> list[tuple[bytes, bytes]]:
+    """(request bytes) for n signed ping deliveries, each with its own delivery id."""
+    from bot.webhooks.signature import sign
+
+    pings = next(e["examples"] for e in json.loads(EXAMPLES.read_text()) if e["name"] == "ping")
+    requests = []
+    for i in range(n):
+        body = json.dumps(pings[i % len(pings)]).encode()
+        head = (
+            "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "User-Agent: GitHub-Hookshot/benchmark\r\nContent-Type: application/json\r\n"
+            f"X-GitHub-Event: ping\r\nX-GitHub-Delivery: {uuid.uuid4()}\r\n"
+            f"X-Hub-Signature-256: {sign(body, SECRET)}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        requests.append((head, body))
+    return requests
+
+
+async def _one_connection(port: int, work: list[tuple[bytes, bytes]], latencies: list[float]):
+    # A minimal keep-alive HTTP/1.1 client, so the load generator (on the same two
+    # cores) costs as little CPU as possible and both servers are measured alike.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while work:
+            head, body = work.pop()
+            started = time.perf_counter()
+            writer.write(head + body)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            status = int(status_line.split()[1])
+            if status not in (200, 202):
+                raise SystemExit(f"unexpected answer {status_line!r}")
+    finally:
+        writer.close()
+
+
+async def _load(port: int, requests: list[tuple[bytes, bytes]], concurrency: int):
+    work = list(reversed(requests))
+    latencies: list[float] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_one_connection(port, work, latencies) for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+def measure(port: int, n: int, concurrency: int) -> tuple[list[float], float]:
+    latencies, elapsed = asyncio.run(_load(port, deliveries(n), concurrency))
+    return latencies, n / elapsed
+
+
+def summary(latencies: list[float], rates: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "rps": statistics.median(rates),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="per server and round")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=300)
+    args = parser.parse_args()
+    uvicorn_args = ["--host", "127.0.0.1", "--port", "{port}", "--no-access-log"]
+    uvicorn_args += ["--log-level", "warning"]
+    bare_argv = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.webhook_load:bare_app"]
+    serve_argv = [sys.executable, "-m", "bot", "serve", "--port", "{port}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = {
+            "bare FastAPI 202": (bare_argv + uvicorn_args, {}),
+            "mlbot serve": (serve_argv, {"MLBOT_QUEUE_SYNC": "full"}),
+            "mlbot serve, sync=normal": (serve_argv, {"MLBOT_QUEUE_SYNC": "normal"}),
+        }
+        running = {}
+        try:
+            for name, (argv, extra) in servers.items():
+                env = {
+                    "MLBOT_WEBHOOK_SECRET": SECRET,
+                    "MLBOT_DATABASE": str(Path(tmp) / f"{len(running)}.sqlite3"),
+                    "PYTHONPATH": str(ROOT),
+                    **extra,
+                }
+                running[name] = start(argv, env)
+            latencies: dict[str, list[float]] = {name: [] for name in servers}
+            rates: dict[str, list[float]] = {name: [] for name in servers}
+            for _, port in running.values():
+                measure(port, args.warmup, args.concurrency)
+            # Rounds alternate between the servers, so load from elsewhere on the
+            # machine falls on all of them alike.
+            for _ in range(args.rounds):
+                for name, (_, port) in running.items():
+                    lat, rate = measure(port, args.requests, args.concurrency)
+                    latencies[name] += lat
+                    rates[name].append(rate)
+        finally:
+            for proc, _ in running.values():
+                proc.terminate()
+                proc.wait(30)
+    results = {name: summary(latencies[name], rates[name]) for name in servers}
+    print(
+        f"webhook ack on loopback: {args.rounds} rounds x {args.requests} signed ping deliveries"
+        f" per server, concurrency {args.concurrency}, {os.cpu_count()} CPUs"
+    )
+    print(f"{'server':<26} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'vs bare':>8}")
+    bare = results["bare FastAPI 202"]
+    for name, r in results.items():
+        ratio = r["rps"] / bare["rps"]
+        print(f"{name:<26} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f} {ratio:>8.0%}")
+    print("targets: p99 < 25 ms; throughput >= 70 % of the bare endpoint")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
