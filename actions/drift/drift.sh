@@ -4,13 +4,21 @@ set -euo pipefail
 
 dir="$RUNNER_TEMP/mlbot-drift"
 mkdir -p "$dir"
-args=(drift --repo "$MLBOT_REPO" --current "$MLBOT_CURRENT" --json --report "$dir/drift.html")
-[[ -n "${MLBOT_MODEL:-}" ]] && args+=("$MLBOT_MODEL")
+args=(drift --repo "$MLBOT_REPO" --current "$MLBOT_CURRENT" --out-dir "$dir" --report "$dir/drift.html")
+[[ -n "${MLBOT_MODEL:-}" ]] && args+=(--model "$MLBOT_MODEL")
 [[ -n "${MLBOT_REFERENCE:-}" ]] && args+=(--reference "$MLBOT_REFERENCE")
-[[ "${MLBOT_OPEN_ISSUE:-false}" == true ]] && args+=(--open-issue)
+if [[ "${MLBOT_OPEN_ISSUE:-false}" == true ]]; then
+  # `--open-issue` (the drift issue through the GitHub adapter) comes with the chat-ops work;
+  # until the installed mlbot has it, say so rather than fail the scheduled check.
+  if mlbot drift --help | grep -q -- '--open-issue'; then
+    args+=(--open-issue)
+  else
+    echo "::warning title=mlbot drift::this mlbot cannot open drift issues yet (no --open-issue); the report is in the artifact."
+  fi
+fi
 
 rc=0
-mlbot "${args[@]}" >"$dir/drift.json" || rc=$?
+mlbot "${args[@]}" || rc=$?
 echo "exit-code=$rc" >>"$GITHUB_OUTPUT"
 case "$rc" in
   0) drifted=false ;;
@@ -23,24 +31,8 @@ esac
   echo "drift-json=$dir/drift.json"
 } >>"$GITHUB_OUTPUT"
 [[ -f "$dir/drift.html" ]] && echo "report=$dir/drift.html" >>"$GITHUB_OUTPUT"
-python3 - "$dir/drift.json" "${MLBOT_MODEL:-}" >>"$GITHUB_STEP_SUMMARY" <<'PY'
-import json, sys
-result = json.load(open(sys.argv[1]))
-dataset = result.get("dataset", {})
-print(f"### mlbot drift{': `' + sys.argv[2] + '`' if sys.argv[2] else ''}")
-print()
-verdict = "drift detected" if dataset.get("drifted") else "no drift"
-share = dataset.get("share")
-print(f"**{verdict}**" + (f": {share:.0%} of columns drifted" if isinstance(share, float) else ""))
-print()
-print("| column | method | score | drifted |")
-print("|---|---|---|---|")
-for col in result.get("columns", []):
-    score = col.get("score")
-    score = f"{score:.4g}" if isinstance(score, (int, float)) else ""
-    flag = "yes" if col.get("drifted") else "no"
-    print(f"| {col.get('column', '')} | {col.get('method', '')} | {score} | {flag} |")
-PY
+# drift.md is the drift issue's body: the same words in the summary and in the issue.
+[[ -f "$dir/drift.md" ]] && cat "$dir/drift.md" >>"$GITHUB_STEP_SUMMARY"
 if [[ "$drifted" == true ]]; then
   echo "::warning title=mlbot drift::data drift detected; see the step summary and the report artifact."
   [[ "${MLBOT_FAIL_ON_DRIFT:-false}" == true ]] && exit 1

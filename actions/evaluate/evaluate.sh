@@ -11,7 +11,9 @@ case "${1:-}" in
     mkdir -p "$evidence"
     evaluation="$evidence/evaluation.json"
     report="$evidence/evaluation.md"
-    args=(evaluate --repo "$MLBOT_REPO" --out "$evaluation" --report "$report")
+    run_url="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+    # mlbot evaluate writes the report into the step summary itself.
+    args=(evaluate --repo "$MLBOT_REPO" --out "$evaluation" --report "$report" --run-url "$run_url")
     [[ -n "${MLBOT_MODEL:-}" ]] && args+=("$MLBOT_MODEL")
     rc=0
     mlbot "${args[@]}" || rc=$?
@@ -32,10 +34,7 @@ case "${1:-}" in
       echo "evidence-dir=$evidence"
       echo "artifact-name=${MLBOT_ARTIFACT_NAME:-mlbot-evaluation-$model}"
     } >>"$GITHUB_OUTPUT"
-    if [[ -f "$report" ]]; then
-      echo "report=$report" >>"$GITHUB_OUTPUT"
-      cat "$report" >>"$GITHUB_STEP_SUMMARY"
-    fi
+    [[ -f "$report" ]] && echo "report=$report" >>"$GITHUB_OUTPUT"
     ;;
   gate)
     case "$MLBOT_EXIT_CODE" in

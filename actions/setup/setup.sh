@@ -9,24 +9,19 @@ set -euo pipefail
 # caller pinned.
 source_dir="$(cd "${MLBOT_SOURCE:-$GITHUB_ACTION_PATH/../..}" && pwd)"
 
-extras_spec() {
-  # "ml, sigstore" -> "[ml,sigstore]"; empty -> "" (refuse anything but extra names).
-  local extras="${MLBOT_EXTRAS// /}"
-  if [[ -z "$extras" ]]; then
-    return 0
-  fi
-  if [[ ! "$extras" =~ ^[a-z][a-z0-9_-]*(,[a-z][a-z0-9_-]*)*$ ]]; then
-    echo "::error title=mlbot setup::extras must be comma-separated names, got: ${MLBOT_EXTRAS}"
-    exit 2
-  fi
-  printf '[%s]' "$extras"
-}
+extras="${MLBOT_EXTRAS// /}"
+if [[ -n "$extras" && ! "$extras" =~ ^[a-z][a-z0-9_-]*(,[a-z][a-z0-9_-]*)*$ ]]; then
+  echo "::error title=mlbot setup::extras must be comma-separated names, got: ${MLBOT_EXTRAS}"
+  exit 2
+fi
+# "ml, sigstore" -> "[ml,sigstore]"; empty -> "".
+spec="${extras:+[$extras]}"
 
 case "${1:-}" in
   cache-key)
     digest="$(sha256sum "$source_dir/pyproject.toml" | cut -c1-16)"
     os="${RUNNER_OS:-$(uname -s)}"
-    prefix="mlbot-pip-${os}-py${MLBOT_PYTHON_VERSION}-$(extras_spec | tr -d '[]' | tr ',' '+')-"
+    prefix="mlbot-pip-${os}-py${MLBOT_PYTHON_VERSION}-${extras//,/+}-"
     {
       echo "pip-cache-dir=$(python -m pip cache dir 2>/dev/null || echo "$HOME/.cache/pip")"
       echo "key=${prefix}${digest}"
@@ -34,7 +29,6 @@ case "${1:-}" in
     } >>"$GITHUB_OUTPUT"
     ;;
   install)
-    spec="$(extras_spec)"
     python -m pip install --disable-pip-version-check --quiet "${source_dir}${spec}"
     version="$(mlbot --version)"
     {

@@ -4,8 +4,8 @@ set -euo pipefail
 
 args=(validate --repo "$MLBOT_REPO")
 [[ -n "${MLBOT_MODEL:-}" ]] && args+=(--model "$MLBOT_MODEL")
-[[ -n "${MLBOT_DATA:-}" ]] && args+=(--data "$MLBOT_DATA")
 [[ -n "${MLBOT_CONTRACT:-}" ]] && args+=(--contract "$MLBOT_CONTRACT")
+[[ -n "${MLBOT_DATA:-}" ]] && args+=(-- "$MLBOT_DATA")
 
 # `mlbot validate` writes the ::error annotations and the step summary itself when it sees CI.
 rc=0

@@ -43,6 +43,7 @@ class ActionRun:
     path: list[str]
     status: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    step_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def step(self, name_or_id: str) -> StepRecord:
         for record in self.steps:
@@ -258,4 +259,5 @@ def run_action(
         path=[p for p in path_file.read_text(encoding="utf-8").splitlines() if p],
         status=status,
         skipped=skipped,
+        step_outputs={k: v["outputs"] for k, v in context["steps"].items()},
     )
