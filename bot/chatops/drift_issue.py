@@ -1,0 +1,170 @@
+"""The model's drift issue: open it, or comment on the one already open.
+
+One open drift issue per model, found by its labels (`mlbot:drift` and
+`model:<name>`, plus any the policy adds). `mlbot drift --open-issue` calls
+this from a workflow with the workflow's token, through the same GitHub
+adapter as the bot. Two drift runs racing to open the issue converge: the
+later issue is closed as a duplicate pointing at the older one, which gets
+the new report as a comment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import InputError
+from bot.registry.names import MODEL_NAME
+
+if TYPE_CHECKING:
+    from bot.github.client import GitHub
+
+DRIFT_LABEL = "mlbot:drift"
+
+
+def model_label(model: str) -> str:
+    return f"model:{model}"
+
+
+def labels_for(model: str, extra: Sequence[str] = ()) -> list[str]:
+    """The drift issue's labels: the policy's (mlbot:drift by default) and the model's."""
+    out: list[str] = []
+    for name in [DRIFT_LABEL, *extra, model_label(model)]:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def model_of(labels: Sequence[str]) -> str | None:
+    """The model a drift issue is about, from its one `model:<name>` label."""
+    names = [x.removeprefix("model:") for x in labels if x.startswith("model:")]
+    return names[0] if len(names) == 1 and MODEL_NAME.match(names[0]) else None
+
+
+@dataclass(frozen=True)
+class DriftIssue:
+    number: int
+    url: str
+    action: str  # opened or commented
+
+
+def _call(gh: GitHub, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
+    gh.wait_for_rate_limit()
+    _headers, data = gh.api.requester.requestJsonAndCheck(
+        method, path, parameters=params, input=body
+    )
+    return data
+
+
+def open_issues(gh: GitHub, full_name: str, model: str) -> list[dict[str, Any]]:
+    """The open drift issues of a model, oldest first (pull requests excluded)."""
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        batch = _call(
+            gh,
+            "GET",
+            f"/repos/{full_name}/issues",
+            params={
+                "labels": f"{DRIFT_LABEL},{model_label(model)}",
+                "state": "open",
+                "direction": "asc",
+                "per_page": 100,
+                "page": page,
+            },
+        )
+        found += [i for i in batch if not i.get("pull_request")]
+        if len(batch) < 100:
+            break
+        page += 1
+    return sorted(found, key=lambda i: int(i["number"]))
+
+
+def _render(name: str, **context: Any) -> str:
+    from bot.chatops.metric_comment import render
+
+    return render(name, **context)
+
+
+def open_or_comment(
+    gh: GitHub,
+    full_name: str,
+    model: str,
+    report: str,
+    *,
+    drift: Mapping[str, Any] | None = None,
+    extra_labels: Sequence[str] = (),
+) -> DriftIssue:
+    """Open the model's drift issue with `report` as its body, or comment it on the open one."""
+    if not MODEL_NAME.match(model):
+        raise InputError(f"{model!r} is not a model name.")
+    drift = dict(drift or {})
+    existing = open_issues(gh, full_name, model)
+    if existing:
+        issue = existing[0]
+        comment = _call(
+            gh,
+            "POST",
+            f"/repos/{full_name}/issues/{issue['number']}/comments",
+            body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
+        )
+        return DriftIssue(int(issue["number"]), str(comment["html_url"]), "commented")
+    title = _render("flow_drift_title.txt.j2", model=model, d=drift).strip()
+    created = _call(
+        gh,
+        "POST",
+        f"/repos/{full_name}/issues",
+        body={"title": title, "body": report, "labels": labels_for(model, extra_labels)},
+    )
+    number = int(created["number"])
+    # A drift run elsewhere may have opened one at the same moment: the oldest stays open.
+    others = [i for i in open_issues(gh, full_name, model) if int(i["number"]) != number]
+    older = [i for i in others if int(i["number"]) < number]
+    if older:
+        keep = older[0]
+        _call(
+            gh,
+            "POST",
+            f"/repos/{full_name}/issues/{keep['number']}/comments",
+            body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
+        )
+        _call(
+            gh,
+            "POST",
+            f"/repos/{full_name}/issues/{number}/comments",
+            body={"body": _render("flow_drift_duplicate.md.j2", keep=keep["number"])},
+        )
+        _call(
+            gh,
+            "PATCH",
+            f"/repos/{full_name}/issues/{number}",
+            body={"state": "closed", "state_reason": "not_planned"},
+        )
+        return DriftIssue(int(keep["number"]), str(keep["html_url"]), "commented")
+    return DriftIssue(number, str(created["html_url"]), "opened")
+
+
+def client_from_environment(env: Mapping[str, str] | None = None) -> tuple[GitHub, str]:
+    """(adapter, owner/name) from a workflow's environment: GITHUB_TOKEN, GITHUB_REPOSITORY."""
+    from bot.github.client import GitHubClientFactory
+
+    env = os.environ if env is None else env
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    repository = env.get("GITHUB_REPOSITORY", "")
+    missing = [
+        name
+        for name, value in (("GITHUB_TOKEN", token), ("GITHUB_REPOSITORY", repository))
+        if not value
+    ]
+    if missing:
+        raise InputError(
+            f"--open-issue needs {' and '.join(missing)} in the environment "
+            "(a workflow step gets them from `env: GITHUB_TOKEN: ${{ github.token }}`)."
+        )
+    if repository.count("/") != 1:
+        raise InputError(f"GITHUB_REPOSITORY must be owner/name, not {repository!r}.")
+    base = env.get("GITHUB_API_URL") or "https://api.github.com"
+    factory = GitHubClientFactory(base, token=token)
+    return factory.for_installation(None), repository

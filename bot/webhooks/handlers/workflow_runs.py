@@ -1,0 +1,28 @@
+"""`workflow_run.completed`: the sticky metric comment on the PRs the run evaluated."""
+
+from __future__ import annotations
+
+from bot.webhooks.context import JobContext
+from bot.webhooks.payloads import WorkflowRunEvent
+from bot.webhooks.router import Router
+
+router = Router()
+
+
+@router.register("workflow_run", action="completed")
+def on_workflow_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
+    from bot.chatops.metric_comment import update_for_workflow_run
+
+    outcomes = update_for_workflow_run(ctx.github, event, bot_login=ctx.settings.bot_login)
+    for outcome in outcomes:
+        ctx.log.info(
+            "metric comment",
+            extra={
+                "model": outcome.model,
+                "pull_request": outcome.number,
+                "outcome": outcome.action,
+                "reason": outcome.reason,
+                "parts": outcome.parts,
+                "run_id": event.workflow_run.id,
+            },
+        )
