@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from bot.cli.repo import add_repo_argument
@@ -25,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--report", type=Path, help="Evidently HTML report (default: in --out-dir)")
     parser.add_argument("--json", action="store_true", help="print drift.json to stdout")
+    parser.add_argument(
+        "--open-issue",
+        action="store_true",
+        help="on drift, open the model's drift issue or comment on the open one (needs "
+        "GITHUB_TOKEN and GITHUB_REPOSITORY; GITHUB_API_URL for GitHub Enterprise)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -69,6 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if args.reference is not None:
         table_format(args.reference)
     drift_policy, model, mc, stage, record = _context(args, root)
+    issue_client = None
+    if args.open_issue:  # checked before the slow part: a missing token fails at once
+        from bot.chatops.drift_issue import client_from_environment
+
+        if model is None:
+            raise InputError("--open-issue needs --model: the drift issue is per model.")
+        issue_client = client_from_environment()
     ref_digest = None
     if args.reference is not None:
         ref_path, ref_shown = args.reference, str(args.reference)
@@ -118,4 +132,12 @@ def run(args: argparse.Namespace) -> int:
             f"{result['sampling']['note']}"
         )
         print(f"wrote {out_dir / 'drift.json'}, {out_dir / 'drift.md'} and {html}")
+    if issue_client is not None and result["dataset_drift"]:
+        from bot.chatops.drift_issue import open_or_comment
+
+        gh, repository = issue_client
+        issue = open_or_comment(
+            gh, repository, str(model), body, drift=result, extra_labels=drift_policy.labels
+        )
+        print(f"drift issue #{issue.number} {issue.action}: {issue.url}", file=sys.stderr)
     return 1 if result["dataset_drift"] else 0
