@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -144,6 +145,8 @@ def test_the_fixture_fails_a_test_that_sent_a_bad_request(tmp_path) -> None:
         text=True,
         cwd=tmp_path,
         check=False,
+        # Third-party pytest plugins of the venv are not needed here, and cost seconds to load.
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )
     assert result.returncode == 1, result.stdout
     assert "1 passed, 1 error" in result.stdout
