@@ -81,7 +81,7 @@ def parse_marker(body: str | None) -> tuple[str, int] | None:
 
 
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_TABLE_SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_TABLE_SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass
