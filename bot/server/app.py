@@ -192,8 +192,15 @@ def create_app(
             return _json(200, _ignored(event, delivery_id))
 
         installation_id = payload.installation.id if payload.installation else None
-        new = await intake.submit(NewJob(delivery_id, event, action, installation_id, body))
         bound = BoundLogger(log, {"delivery_id": delivery_id, "event": event, "action": action})
+        try:
+            new = await intake.submit(NewJob(delivery_id, event, action, installation_id, body))
+        except Exception:
+            # Not stored, so not acknowledged: GitHub shows the delivery as failed
+            # and it can be redelivered once the disk is back.
+            bound.exception("the queue could not store the delivery")
+            metrics.deliveries.labels(label, "unavailable").inc()
+            return _json(503, {"error": "the queue is unavailable; redeliver later"})
         if not new:
             metrics.deliveries.labels(label, "duplicate").inc()
             bound.info("redelivery acknowledged, not run again")

@@ -77,3 +77,17 @@ def test_metrics_count_deliveries_by_event_and_outcome(tmp_path):
     assert value("mlbot_jobs_total", event="ping", outcome="done") == 1
     assert value("mlbot_job_duration_seconds_count", event="ping") == 1
     assert value("mlbot_queue_jobs", state="queued") == 0
+
+
+def test_a_delivery_the_queue_cannot_store_gets_503_not_an_acknowledgement(tmp_path):
+    router = Router()
+    router.register("ping")(lambda event, ctx: None)
+    settings = settings_for(tmp_path)
+    app = create_app(settings, router=router, github_factory=lambda _id: None)
+    with live_server(app) as url, httpx.Client(base_url=url) as client:
+        with sqlite3.connect(settings.database) as conn:
+            conn.execute("DROP TABLE jobs")
+        response = deliver(client, "ping", {"zen": "z"}, "lost-1")
+        assert response.status_code == 503
+        assert "redeliver" in response.json()["error"]
+        assert client.get("/healthz").status_code == 200  # the process itself is fine
