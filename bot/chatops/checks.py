@@ -1,0 +1,336 @@
+"""The gates a command passes before the registry's own, each a named check with a fix.
+
+Every check returns a `Check` (name, pass/fail, a reason a person reads, how
+to fix it); the commands collect them all and report every failure at once.
+The registry's gates (stage order, approvals, required checks, metrics,
+signature, scan) come from `bot.policy.gates`; this module gathers their
+evidence from GitHub: who asked, with which permission, on which PR, who
+approved and what CI said, all read from the default branch's rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.approvals import rules
+from bot.policy.evidence import Approvals
+from bot.policy.verdict import Check
+
+if TYPE_CHECKING:
+    from bot.chatops.context import RepoContext
+    from bot.policy.schema import StagePolicy
+
+RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
+
+
+def permission(login: str, role: str, needed: str = "write") -> Check:
+    if RANK.get(role, 0) >= RANK[needed]:
+        return Check("permission", "pass", f"{login} has {role} access.")
+    return Check(
+        "permission",
+        "fail",
+        f"{login} has {role} access; this command needs {needed} or higher.",
+        f"Ask a repository admin to grant {login} the {needed} role.",
+    )
+
+
+def owner_requester(login: str, owners: list[str]) -> Check:
+    return Check(
+        "requester",
+        "fail",
+        f"the rollback policy lets only code owners ask, and {login} is not one.",
+        f"Ask {', '.join(owners) or 'a code owner'} to run `/rollback`.",
+    )
+
+
+def pull_request(pull: dict[str, Any], full_name: str, default_branch: str) -> list[Check]:
+    """A PR a command may act on: open, from this repository, against the default branch."""
+    found = []
+    if pull.get("state") != "open":
+        found.append(
+            Check(
+                "pull-request",
+                "fail",
+                f"#{pull.get('number')} is {'merged' if pull.get('merged') else 'closed'}.",
+                "Reopen it, or run the command on an open pull request or an issue.",
+            )
+        )
+    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
+    if head_repo.lower() != full_name.lower():
+        found.append(
+            Check(
+                "pull-request",
+                "fail",
+                f"the head branch lives in a fork ({head_repo or 'a deleted fork'}); "
+                "the bot never acts on code from a fork.",
+                f"Push the branch to {full_name} and open the pull request from there.",
+            )
+        )
+    base = (pull.get("base") or {}).get("ref")
+    if base != default_branch:
+        found.append(
+            Check(
+                "pull-request",
+                "fail",
+                f"it targets {base}, not the default branch {default_branch}.",
+                f"Change the pull request's base to {default_branch}.",
+            )
+        )
+    if not found:
+        found.append(Check("pull-request", "pass", f"open, against {default_branch}."))
+    return found
+
+
+def codeowners(owners: list[str], where: str | None, path: str, branch: str) -> Check:
+    if where is None:
+        return Check(
+            "codeowners",
+            "fail",
+            f"there is no CODEOWNERS file on {branch}, so nobody may approve changes to {path}.",
+            f"Add .github/CODEOWNERS on {branch} naming the owners of {path}.",
+        )
+    if not owners:
+        return Check(
+            "codeowners",
+            "fail",
+            f"{where} on {branch} names no owner (or only empty teams) for {path}.",
+            f"Add a rule for {path} with at least one person or team to {where}.",
+        )
+    return Check("codeowners", "pass", f"owners of {path}: {', '.join(owners)} ({where}).")
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def pr_approvals(
+    reviews: list[dict[str, Any]],
+    *,
+    owners: list[str],
+    head_sha: str,
+    author: str,
+    requester: str | None,
+    rule: StagePolicy,
+) -> Approvals:
+    """The reviews that count, per GitHub's semantics and the stage's policy."""
+    return rules.from_reviews(
+        [
+            rules.Review(
+                (r.get("user") or {}).get("login") or "",
+                str(r.get("state") or "").upper(),
+                r.get("commit_id"),
+                _time(r.get("submitted_at")),
+            )
+            for r in reviews
+            if (r.get("user") or {}).get("login")
+        ],
+        owners=owners,
+        head_sha=head_sha,
+        author=author,
+        requester=requester,
+        allow_self_approval=rule.allow_self_approval,
+        accept_stale=rule.accept_stale_approvals,
+    )
+
+
+def approve_comments(comments: list[dict[str, Any]], bot_login: str) -> list[rules.ApproveComment]:
+    """`/approve` and `/approve cancel` lines from people (never bots), as approval intents."""
+    from bot.commands import grammar
+
+    out = []
+    for comment in comments:
+        user = comment.get("user") or {}
+        login = user.get("login") or ""
+        if not login or is_bot(login, user.get("type"), bot_login):
+            continue
+        if comment.get("updated_at") != comment.get("created_at"):
+            continue  # an edited comment is not read again (edits never re-run)
+        created = _time(comment.get("created_at"))
+        if created is None:
+            continue
+        for inv in grammar.find(comment.get("body") or ""):
+            if inv.name == "approve":
+                cancel = bool(inv.args) and inv.args[0].lower() == "cancel"
+                out.append(rules.ApproveComment(login, created, cancel=cancel))
+    return out
+
+
+def issue_approvals(
+    comments: list[dict[str, Any]],
+    *,
+    owners: list[str],
+    since: dt.datetime,
+    requester: str,
+    allow_self_approval: bool,
+    bot_login: str,
+    requester_approves: bool = False,
+) -> Approvals:
+    """Approvals on an issue: owners' `/approve` comments after the request.
+
+    `requester_approves`: the request itself counts as its author's approval (a rollback
+    asked for by a code owner, when its policy lets the requester approve).
+    """
+    intents = approve_comments(comments, bot_login)
+    if requester_approves:
+        intents.insert(0, rules.ApproveComment(requester, since))
+    return rules.from_comments(
+        intents,
+        owners=owners,
+        since=since,
+        requester=requester,
+        allow_self_approval=allow_self_approval,
+    )
+
+
+def is_bot(login: str, type_: str | None, bot_login: str) -> bool:
+    return type_ == "Bot" or login.lower().endswith("[bot]") or login.lower() == bot_login.lower()
+
+
+# -- the PR's evaluation ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Evaluation:
+    model: str
+    document: dict[str, Any]
+    run_id: int
+    run_url: str | None
+
+    @property
+    def version(self) -> str | None:
+        value = (self.document.get("candidate") or {}).get("version")
+        return str(value) if value else None
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        value = (self.document.get("candidate") or {}).get("metrics")
+        return dict(value) if isinstance(value, dict) else None
+
+    @property
+    def production(self) -> tuple[str | None, dict[str, Any] | None]:
+        prod = self.document.get("production") or {}
+        metrics = prod.get("metrics")
+        return prod.get("version"), dict(metrics) if isinstance(metrics, dict) else None
+
+
+RUNS_LOOKED_AT = 10
+
+
+def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[str, Evaluation]:
+    """The newest completed run's evaluation.json per model for the PR's head commit."""
+    from bot.chatops.metric_comment import run_evidence
+
+    key = f"evaluations:{head_sha}"
+    cached = rc._cache.get(key)
+    if cached is not None and all(m in cached or m in cached.get("_missing", ()) for m in models):
+        return {m: cached[m] for m in models if m in cached}
+    data = rc.call(
+        "GET",
+        rc.repo_path("/actions/runs"),
+        {"head_sha": head_sha, "status": "completed", "per_page": RUNS_LOOKED_AT},
+    )
+    found: dict[str, Evaluation] = {}
+    for run in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
+        if run.get("head_sha") != head_sha or run.get("conclusion") != "success":
+            continue
+        missing = [m for m in models if m not in found]
+        if not missing:
+            break
+        for model, evidence in run_evidence(rc.gh, rc.full_name, int(run["id"]), missing).items():
+            if evidence.evaluation is not None:
+                found[model] = Evaluation(
+                    model, evidence.evaluation, int(run["id"]), run.get("html_url")
+                )
+    rc._cache[key] = {**found, "_missing": tuple(m for m in models if m not in found)}
+    return found
+
+
+def evaluation_check(evaluation: Evaluation | None, version: str, head_sha: str) -> Check:
+    if evaluation is None:
+        return Check(
+            "evaluation",
+            "fail",
+            f"no successful run of the model workflow uploaded evaluation.json for the head "
+            f"commit {head_sha[:7]}.",
+            "Wait for the model workflow to finish (or re-run it), then try again.",
+        )
+    if evaluation.version != version:
+        return Check(
+            "evaluation",
+            "fail",
+            f"this PR's evaluation is of {evaluation.version or 'an unregistered candidate'}, "
+            f"not {version}.",
+            "Promote the version this PR evaluated, or run the command on an issue.",
+        )
+    return Check("evaluation", "pass", f"run {evaluation.run_id} evaluated {version}.")
+
+
+# -- arguments against allowlists ---------------------------------------------------------------
+def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str | None) -> str:
+    """A configured model: the one named, the only one, or the only one the PR evaluated."""
+    from bot.chatops.replies import UsageError
+
+    models = sorted(rc.config.models)
+    listed = ", ".join(models) or "none"
+    if named is not None:
+        if named not in rc.config.models:
+            raise UsageError(
+                f"{named!r} is not a model configured in .github/mlbot.yml on {rc.default_branch}.",
+                f"Configured models: {listed}.",
+            )
+        return named
+    if len(models) == 1:
+        return models[0]
+    if not models:
+        raise UsageError(
+            f".github/mlbot.yml on {rc.default_branch} configures no model.",
+            "Add the model under `models:` first.",
+        )
+    if head_sha is not None:
+        evaluated = sorted(pr_evaluations(rc, head_sha, models))
+        if len(evaluated) == 1:
+            return evaluated[0]
+    raise UsageError(
+        "this repository has several models and the command names none.",
+        f"Name one: `{usage}` with one of {listed}.",
+    )
+
+
+def known_version(state: Any, version: str) -> None:
+    from bot.chatops.replies import UsageError
+
+    if version not in state.versions:
+        recent = ", ".join(state.versions[-5:]) or "none"
+        raise UsageError(
+            f"{state.model} has no registered version {version}.",
+            f"Registered versions (latest): {recent}.",
+        )
+
+
+def known_stage(policy: Any, stage: str) -> None:
+    from bot.chatops.replies import UsageError
+
+    if stage not in policy.stages:
+        raise UsageError(
+            f"{stage!r} is not a stage of this model's policy.",
+            f"Stages: {', '.join(policy.stages)}.",
+        )
+
+
+# -- idempotency --------------------------------------------------------------------------------
+def done_by(rc: RepoContext, model: str, comment_url: str) -> tuple[str, list[str]] | None:
+    """(commit, tags) of the registry commit this command already wrote, if any.
+
+    A retried job must not promote or roll back twice: the commit's `Command:`
+    trailer names the comment that asked for it.
+    """
+    from bot.registry import audit, plan
+
+    if not comment_url:
+        return None
+    for info in rc.store.log(model)[:20]:
+        if comment_url in audit.parse_trailers(info.message).get("Command", []):
+            return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]
+    return None

@@ -1,0 +1,236 @@
+"""Where a command runs: the request, and the repository as its default branch says.
+
+Everything that gates anything (`.github/mlbot.yml`, CODEOWNERS, a policy
+file, the registry) is read from the repository's **default branch** through
+one `GitHubStore`, never from a pull request's head: a PR cannot choose its
+own approvers or loosen its own policy. Reads are cached for the job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.commands.grammar import Invocation
+    from bot.config.schema import RepoConfig
+    from bot.github.client import GitHub
+    from bot.policy.schema import Policy
+    from bot.registry.service import Registry
+    from bot.registry.state import ModelState
+
+BOT_EMAIL = "bot@mlbot.invalid"
+
+
+def parse_time(text: str | None) -> dt.datetime:
+    if not text:
+        return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command line of one newly created comment (or a pending one being completed)."""
+
+    full_name: str
+    number: int
+    is_pull: bool
+    requester: str
+    comment_id: int
+    comment_url: str
+    created_at: dt.datetime
+    invocation: Invocation
+    default_branch: str
+    bot_login: str
+    # A retried job: the command may already have been carried out by an earlier attempt.
+    retry: bool = False
+
+    @property
+    def key(self) -> str:
+        """Names this command in markers: one comment may hold several commands."""
+        return f"{self.comment_id}.{self.invocation.line}"
+
+
+@dataclass
+class RepoContext:
+    """The default branch of one repository, read lazily, once per job."""
+
+    gh: GitHub
+    full_name: str
+    default_branch: str
+    bot_login: str = "mlbot[bot]"
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- raw API ---------------------------------------------------------------------------
+    def call(self, method: str, path: str, params: dict[str, Any] | None = None, body=None) -> Any:
+        self.gh.wait_for_rate_limit()
+        _headers, data = self.gh.api.requester.requestJsonAndCheck(
+            method, path, parameters=params, input=body
+        )
+        return data
+
+    def repo_path(self, rest: str) -> str:
+        return f"/repos/{self.full_name}{rest}"
+
+    # -- the default branch ----------------------------------------------------------------
+    @cached_property
+    def store(self) -> Any:
+        from bot.registry.github_store import GitHubStore
+
+        return GitHubStore(self.gh, self.full_name, self.default_branch)
+
+    @cached_property
+    def head(self) -> str | None:
+        return self.store.head()
+
+    def read(self, paths: list[str]) -> dict[str, bytes | None]:
+        wanted = [p for p in paths if p not in self._cache]
+        if wanted and self.head is not None:
+            self._cache.update(self.store.read_files(self.head, wanted))
+        return {p: self._cache.get(p) for p in paths}
+
+    @cached_property
+    def config(self) -> RepoConfig:
+        from bot.config.load import parse_config
+        from bot.config.schema import CONFIG_PATH
+
+        raw = self.read([CONFIG_PATH])[CONFIG_PATH]
+        if raw is None:
+            raise InputError(
+                f"{CONFIG_PATH} is missing on {self.default_branch}: add it (`mlbot init`) "
+                "so the bot knows your models."
+            )
+        return parse_config(raw, CONFIG_PATH)
+
+    @cached_property
+    def codeowners(self) -> tuple[str, str] | None:
+        from bot.approvals import codeowners
+
+        found = self.read(list(codeowners.LOCATIONS))
+
+        def reader(path: str) -> str | None:
+            raw = found.get(path)
+            return raw.decode("utf-8", "replace") if raw is not None else None
+
+        return codeowners.find(reader)
+
+    def policy(self, model: str) -> Policy:
+        key = f"policy:{model}"
+        if key not in self._cache:
+            from bot.chatops.metric_comment import policy_for_default_branch
+
+            self._cache[key] = policy_for_default_branch(self.config, model, self.store, self.head)
+        return self._cache[key]
+
+    def state(self, model: str) -> ModelState:
+        return self.store.read_model(model, self.head)
+
+    def registry(self) -> Registry:
+        from bot.registry.service import Registry
+        from bot.registry.store import Identity
+
+        return Registry(
+            self.store, self.policy, author=Identity(self.bot_login, BOT_EMAIL), repo_root=None
+        )
+
+    # -- people ----------------------------------------------------------------------------
+    def permission(self, login: str) -> str:
+        key = f"perm:{login.lower()}"
+        if key not in self._cache:
+            self._cache[key] = self.gh.permission(self.full_name, login)
+        return self._cache[key]
+
+    def team_members(self, team: str) -> list[str]:
+        """`org/team` -> member logins (empty for a team that does not exist)."""
+        from github import UnknownObjectException
+
+        key = f"team:{team.lower()}"
+        if key not in self._cache:
+            org, _, slug = team.partition("/")
+            try:
+                self._cache[key] = self.gh.team_members(org, slug)
+            except UnknownObjectException:
+                self._cache[key] = []
+        return self._cache[key]
+
+    def owners_of(self, path: str) -> tuple[list[str], str | None]:
+        """Logins owning `path` per the default branch's CODEOWNERS, teams expanded.
+
+        Returns (logins, the CODEOWNERS file used or None when there is none).
+        """
+        from bot.approvals import codeowners
+
+        found = self.codeowners
+        if found is None:
+            return [], None
+        where, text = found
+        logins: list[str] = []
+        for owner in codeowners.owners_of(text, path):
+            if owner.kind == "user":
+                logins.append(owner.name)
+            elif owner.kind == "team":
+                logins.extend(self.team_members(owner.name))
+        seen: dict[str, str] = {}
+        for login in logins:
+            seen.setdefault(login.lower(), login)
+        return list(seen.values()), where
+
+    # -- issues and pull requests ----------------------------------------------------------
+    def pull(self, number: int) -> dict[str, Any]:
+        key = f"pull:{number}"
+        if key not in self._cache:
+            self._cache[key] = self.call("GET", self.repo_path(f"/pulls/{number}"))
+        return self._cache[key]
+
+    def reviews(self, number: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self.call(
+                "GET", self.repo_path(f"/pulls/{number}/reviews"), {"per_page": 100, "page": page}
+            )
+            out.extend(data)
+            if len(data) < 100:
+                return out
+            page += 1
+
+    def comments(self, number: int) -> list[dict[str, Any]]:
+        """Every comment of an issue or PR, oldest first, across every page."""
+        key = f"comments:{number}"
+        if key not in self._cache:
+            out: list[dict[str, Any]] = []
+            page = 1
+            while True:
+                data = self.call(
+                    "GET",
+                    self.repo_path(f"/issues/{number}/comments"),
+                    {"per_page": 100, "page": page},
+                )
+                out.extend(data)
+                if len(data) < 100:
+                    break
+                page += 1
+            self._cache[key] = out
+        return self._cache[key]
+
+    def forget_comments(self, number: int) -> None:
+        self._cache.pop(f"comments:{number}", None)
+
+    def check_conclusions(self, sha: str) -> dict[str, str]:
+        """Check runs and commit statuses of a commit: name -> conclusion (latest wins)."""
+        key = f"checks:{sha}"
+        if key not in self._cache:
+            runs = self.call("GET", self.repo_path(f"/commits/{sha}/check-runs"), {"per_page": 100})
+            found: dict[str, str] = {}
+            for run in sorted(runs.get("check_runs", []), key=lambda r: r.get("id", 0)):
+                found[run["name"]] = run.get("conclusion") or run.get("status") or "pending"
+            self._cache[key] = found
+        return self._cache[key]
+
+    def statuses(self, sha: str) -> dict[str, str]:
+        data = self.call("GET", self.repo_path(f"/commits/{sha}/status"), {"per_page": 100})
+        return {s["context"]: s["state"] for s in data.get("statuses", [])}

@@ -1,0 +1,52 @@
+"""`/approve [cancel]`: a code owner's approval where there are no reviews (issues).
+
+The approval is not stored anywhere: it is this comment. Every pending
+`/promote` or `/rollback` on the issue is re-checked right away (and again
+on each later `/approve`), rebuilding approvals from the issue's comments.
+On a pull request, approvals are reviews: this command says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.chatops.replies import Reply, UsageError
+
+if TYPE_CHECKING:
+    from bot.chatops.context import RepoContext, Request
+
+NAME = "approve"
+USAGE = "/approve [cancel]"
+SUMMARY = "Approve (or withdraw your approval of) the pending commands of an issue."
+WHO = "Code owners of `registry/<model>/`; on a pull request, approve with a review instead."
+EXAMPLES = (("/approve", "approve what is pending here"), ("/approve cancel", "withdraw it"))
+
+
+@dataclass(frozen=True)
+class Args:
+    cancel: bool = False
+
+
+def parse(words: tuple[str, ...]) -> Args:
+    if not words:
+        return Args()
+    if len(words) == 1 and words[0].lower() == "cancel":
+        return Args(cancel=True)
+    raise UsageError(f"unexpected words {' '.join(words)!r}.", f"Usage: `{USAGE}`.")
+
+
+def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply:
+    from bot.chatops import pending
+
+    if req.is_pull:
+        raise UsageError(
+            "on a pull request, code owners approve with a review, not a comment.",
+            "Open *Files changed*, then *Review changes* → *Approve*, on the current head.",
+        )
+    results = pending.complete_all(rc, req.number, req.default_branch, is_pull=False)
+    return Reply(
+        "info",
+        "approve",
+        {"cancel": args.cancel, "results": results, "approver": req.requester},
+    )

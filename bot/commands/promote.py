@@ -1,0 +1,266 @@
+"""`/promote [model] [version] [to stage]`: move a registered version into a stage.
+
+Checks, all reported at once: the commenter's permission; on a PR, that it is
+open, from this repository and against the default branch, and that its
+evaluation is of the version; CODEOWNERS approvals for
+`registry/<model>/stages.yaml` (from the default branch); then the policy's
+gates (stage order, required checks on the PR head, metrics from the PR's
+evaluation against production, signature, scan). A promotion that lacks only
+approvals stays pending and completes when they arrive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.chatops import checks, pending
+from bot.chatops.replies import Reply, UsageError
+from bot.registry import semver
+from bot.registry.names import MODEL_NAME, STAGE_NAME
+
+if TYPE_CHECKING:
+    from bot.chatops.context import RepoContext, Request
+    from bot.policy.schema import Policy
+    from bot.registry.state import ModelState
+
+NAME = "promote"
+USAGE = "/promote [model] [version] [to stage]"
+SUMMARY = "Promote a registered version of a model to a stage."
+WHO = (
+    "People with write access ask; code owners of `registry/<model>/` approve "
+    "(a PR review on the current head, or `/approve` on an issue)."
+)
+EXAMPLES = (
+    ("/promote", "on a PR: the version its evaluation names, to its next stage"),
+    ("/promote cancer v1.4.0 to production", "everything named"),
+    ("/promote cancer to production", "on an issue: the version live in the stage before"),
+)
+_VERSION = re.compile(r"^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+
+
+@dataclass(frozen=True)
+class Args:
+    model: str | None = None
+    version: str | None = None
+    stage: str | None = None
+
+
+def parse(words: tuple[str, ...]) -> Args:
+    model = version = stage = None
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if word.lower() == "to":
+            if not rest:
+                raise UsageError("`to` must be followed by a stage.", f"Usage: `{USAGE}`.")
+            stage = rest.pop(0)
+            if not STAGE_NAME.match(stage):
+                raise UsageError(f"{stage!r} is not a stage name.", f"Usage: `{USAGE}`.")
+        elif _VERSION.match(word) and version is None and stage is None:
+            semver_ok(word)
+            version = word
+        elif MODEL_NAME.match(word) and model is None and version is None and stage is None:
+            model = word
+        else:
+            raise UsageError(f"unexpected word {word!r}.", f"Usage: `{USAGE}`.")
+    return Args(model, version, stage)
+
+
+def semver_ok(word: str) -> None:
+    from bot.errors import InputError
+
+    try:
+        semver.parse(word)
+    except InputError as exc:
+        raise UsageError(str(exc), f"Usage: `{USAGE}`.") from None
+
+
+def default_stage(policy: Policy, state: ModelState, version: str) -> str | None:
+    """The first stage the version has not been in yet, in the policy's order."""
+    history = state.stage_history(version)
+    for stage in policy.stages:
+        if stage not in history:
+            return stage
+    return None
+
+
+def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply | None:
+    """Check everything, then write; `completing`: a pending promotion re-tried on an event.
+
+    When completing, None means "still only waiting for approvals" (nothing to say).
+    """
+    from bot.errors import Conflict, MlbotError
+    from bot.policy import gates
+    from bot.policy.collect import promotion_evidence
+    from bot.registry import audit, schema
+    from bot.registry.service import GateRefused
+
+    found: list[Any] = [checks.permission(req.requester, rc.permission(req.requester))]
+    pull = head_sha = None
+    if req.is_pull:
+        pull = rc.pull(req.number)
+        head_sha = str(pull["head"]["sha"])
+        found += checks.pull_request(pull, rc.full_name, req.default_branch)
+    model = checks.resolve_model(rc, args.model, USAGE, head_sha)
+    policy = rc.policy(model)
+    if req.retry or completing:
+        already = checks.done_by(rc, model, req.comment_url)
+        if already is not None:
+            return Reply(
+                "done",
+                "again",
+                {"model": model, "action": NAME, "commit": already[0], "tags": already[1]},
+            )
+    state = rc.state(model)
+    evaluation = None
+    version = args.version
+    if version is not None:
+        checks.known_version(state, version)
+    if head_sha is not None:
+        evaluation = checks.pr_evaluations(rc, head_sha, [model]).get(model)
+        if version is None:
+            version = evaluation.version if evaluation else None
+            if version is None:
+                raise UsageError(
+                    f"this PR's evaluation of {model} names no registered version "
+                    f"({'no evaluation.json yet' if evaluation is None else 'unregistered'}).",
+                    f"Register the candidate, or name a version: `/promote {model} v1.2.3`.",
+                )
+            checks.known_version(state, version)
+        found.append(checks.evaluation_check(evaluation, version, head_sha))
+    stage = args.stage
+    if stage is not None:
+        checks.known_stage(policy, stage)
+    if version is None:
+        stage = stage or policy.stages[-1]
+        source = policy.for_stage(stage).from_stages
+        version = state.live.get(source[0]) if source else None
+        if version is None:
+            raise UsageError(
+                f"no version named, and none to take from {source[0] if source else 'a stage'}.",
+                f"Name the version: `/promote {model} v1.2.3 to {stage}`.",
+            )
+    if stage is None:
+        stage = default_stage(policy, state, version)
+        if stage is None:
+            raise UsageError(
+                f"{model} {version} has been in every stage already.",
+                f"Name the stage: `/promote {model} {version} to <stage>`.",
+            )
+    if state.live.get(stage) == version:
+        if completing:
+            return None  # another event completed it first
+        raise UsageError(f"{model} {version} is already live in {stage}.", "Nothing to do.")
+
+    path = schema.stages_path(model)
+    owners, where = rc.owners_of(path)
+    found.append(checks.codeowners(owners, where, path, rc.default_branch))
+    rule = policy.for_stage(stage)
+    if pull is not None and head_sha is not None:
+        approvals = checks.pr_approvals(
+            rc.reviews(req.number),
+            owners=owners,
+            head_sha=head_sha,
+            author=(pull.get("user") or {}).get("login") or "",
+            requester=req.requester,
+            rule=rule,
+        )
+        ci: dict[str, str] | None = dict(rc.check_conclusions(head_sha))
+        if any(c not in ci for c in rule.required_checks):
+            ci.update({k: v for k, v in rc.statuses(head_sha).items() if k not in ci})
+    else:
+        approvals = checks.issue_approvals(
+            rc.comments(req.number),
+            owners=owners,
+            since=req.created_at,
+            requester=req.requester,
+            allow_self_approval=rule.allow_self_approval,
+            bot_login=req.bot_login,
+        )
+        commit = state.record(version).lineage.commit
+        ci = dict(rc.check_conclusions(commit)) if commit and rule.required_checks else {}
+    metrics = evaluation.metrics if evaluation and evaluation.version == version else None
+    prod_version, prod_metrics = evaluation.production if evaluation else (None, None)
+
+    def evidence_hook(state: ModelState, version: str, stage: str, policy: Policy):
+        ev = promotion_evidence(
+            state, version, stage, policy, approvals=approvals, checks=ci, metrics=metrics
+        )
+        live = state.live.get(policy.baseline_stage)
+        if prod_metrics is not None and prod_version == live and live != version:
+            # Compare like with like: production scored on the PR's holdout, in the same run.
+            from dataclasses import replace
+
+            ev = replace(ev, baseline_version=live, baseline_metrics=prod_metrics)
+        return ev
+
+    verdict = gates.evaluate_promotion(policy, evidence_hook(state, version, stage, policy))
+    every = [*found, *verdict.checks]
+    failed = [c for c in every if c.status == "fail"]
+    target = {"model": model, "version": version, "stage": stage}
+    if failed:
+        waiting = all(c.name == "approvals" for c in failed) and not approvals.blocked_by
+        if waiting:
+            if completing:
+                return None
+            return Reply(
+                "pending",
+                "pending",
+                {
+                    **target,
+                    "checks": every,
+                    "owners": owners,
+                    "approvers": approvals.approvers,
+                    "discarded": approvals.discarded,
+                    "is_pull": req.is_pull,
+                    "expiry_hours": rule.pending_expiry_hours,
+                },
+                marker_extra=pending.marker_extra(head_sha, rule.pending_expiry_hours),
+            )
+        return Reply("refused", "refused", {**target, "action": "promotion", "checks": every})
+
+    evidence = []
+    if evaluation is not None:
+        evidence.append(f"evaluation run {evaluation.run_url or evaluation.run_id}")
+    evidence += [f"{c.name}: {c.reason}" for c in verdict.checks if c.status == "pass"]
+    info = audit.Audit(
+        requested_by=req.requester,
+        approved_by=approvals.approvers,
+        evidence=tuple(evidence),
+        refs=(f"#{req.number}",),
+        extra={"Command": req.comment_url} if req.comment_url else {},
+    )
+    try:
+        outcome = rc.registry().promote(
+            model, version, stage, audit_info=info, evidence_hook=evidence_hook
+        )
+    except GateRefused as exc:
+        return Reply(
+            "refused",
+            "refused",
+            {**target, "action": "promotion", "checks": [*found, *exc.verdict.checks]},
+        )
+    except Conflict as exc:
+        return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
+    except MlbotError as exc:
+        if completing and rc.state(model).live.get(stage) == version:
+            return None
+        return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
+    return Reply(
+        "done",
+        "done",
+        {
+            **target,
+            "action": "promoted",
+            "previous": outcome.change.previous,
+            "commit": outcome.commit,
+            "tags": outcome.tags,
+            "approvers": approvals.approvers,
+            "evidence": evidence,
+            "checks": list(outcome.verdict.checks) if outcome.verdict else [],
+            "attempts": outcome.attempts,
+            "live": {},
+        },
+    )
