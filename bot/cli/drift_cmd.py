@@ -95,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
             )
         ref = live_reference(root, mc.data["reference"], record)
         ref_path, ref_shown, ref_digest = ref.path, ref.shown, ref.digest
-        print(f"reference: {ref.shown} of {model} {record.version}, from the {ref.note}")
+        print(
+            f"reference: {ref.shown} of {model} {record.version}, from the {ref.note}",
+            file=sys.stderr,
+        )
     out_dir = args.out_dir or root / "drift"
     html = args.report or out_dir / "report.html"
     with steps("drift", total=4) as step:
