@@ -69,6 +69,7 @@ class WorkerPool:
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self._last_prune = 0.0
+        self._prune_lock = threading.Lock()
 
     def start(self) -> None:
         requeued, buried = self._store.recover(self._settings.max_attempts)
@@ -132,11 +133,11 @@ class WorkerPool:
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()
-        if now - self._last_prune < _PRUNE_EVERY_SECONDS:
-            return
-        self._last_prune = now
-        if threading.current_thread() is self._threads[0]:
-            self._store.prune(RETENTION_SECONDS)
+        with self._prune_lock:
+            if self._last_prune and now - self._last_prune < _PRUNE_EVERY_SECONDS:
+                return
+            self._last_prune = now
+        self._store.prune(RETENTION_SECONDS)
 
     def _run(self, job: Job) -> None:
         bound = BoundLogger(
