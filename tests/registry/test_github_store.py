@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from bot.errors import Conflict, MlbotError
-from bot.registry import check, views
+from bot.errors import MlbotError
+from bot.registry import check
 from bot.registry.github_store import GitHubStore
 from bot.simulator import Faults
 from bot.simulator.pytest_plugin import make_github_sim  # noqa: F401
@@ -251,25 +251,21 @@ def test_with_ten_percent_faults_every_operation_ends_done_or_reported_and_whole
 def test_concurrent_promotions_and_rollbacks_stay_linear_and_whole(remote) -> None:
     b, _sim, _gh = remote
     reg = b.registry()
-    for n in range(1, 5):
+    for n in range(1, 10):
         reg.register("churn", artifact=artifact(n), audit_info=ask("a"))
     reg.promote("churn", "v0.1.0", "staging", audit_info=ask("a"))
-    results: list[str] = []
-    lock = threading.Lock()
+    results: dict[int, str] = {}
 
     def run(i: int) -> None:
         mine = b.registry(b.new_store(), max_attempts=20)
         try:
-            if i % 3 == 2:
+            if i in (3, 6):
                 out = mine.rollback("churn", "staging", audit_info=ask(f"u{i}"))
             else:
-                v = f"v0.{2 + i % 3}.0"
-                out = mine.promote("churn", v, "staging", audit_info=ask(f"u{i}"))
-            msg = f"done {out.tags}"
-        except (Conflict, MlbotError) as exc:
-            msg = f"told: {exc}"
-        with lock:
-            results.append(msg)
+                out = mine.promote("churn", f"v0.{i + 2}.0", "staging", audit_info=ask(f"u{i}"))
+            results[i] = f"done {out.tags} after {out.attempts}"
+        except MlbotError as exc:  # a refusal or a conflict: the user is told
+            results[i] = f"told: {exc}"
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
     for t in threads:
@@ -277,16 +273,18 @@ def test_concurrent_promotions_and_rollbacks_stay_linear_and_whole(remote) -> No
     for t in threads:
         t.join()
     assert len(results) == 8
+    # Every promotion of a distinct version lands, however many times it lost the race.
+    promotions = [results[i] for i in range(8) if i not in (3, 6)]
+    assert all(r.startswith("done") for r in promotions), results
     assert all(len(p.split()) <= 1 for p in b.git("log", "main", "--format=%P").splitlines())
     assert check.check(b.store) == []
     counters = sorted(
         int(name.rsplit("#", 1)[1]) for name in tag_table(b) if name.startswith("churn#")
     )
     assert counters == list(range(1, len(counters) + 1))
-    done = [r for r in results if r.startswith("done")]
+    done = [r for r in results.values() if r.startswith("done")]
     stage_commits = [s for s in b.git("log", "main", "--format=%s").splitlines() if "staging" in s]
     assert len(stage_commits) == 1 + len(done)
-    assert views.show(b.store)["models"]["churn"]["stages"]["staging"]
 
 
 def test_the_token_never_reaches_an_exception_or_a_log(remote, caplog) -> None:
