@@ -76,8 +76,8 @@ def code(value: object) -> str:
     return f"{ticks} {text} {ticks}" if ticks == "``" else f"`{text}`"
 
 
-def render(name: str, **context: Any) -> str:
-    return _env().get_template(f"command_{name}.md.j2").render(**context)
+def render(template: str, /, **context: Any) -> str:
+    return _env().get_template(f"command_{template}.md.j2").render(**context)
 
 
 def marker_kind(reply: Reply) -> str:

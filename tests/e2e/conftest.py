@@ -223,9 +223,14 @@ class World:
     def bot_comments(self, number: int) -> list[str]:
         return [c.body for c in self.sim.comments_on(self.repo, number) if c.user == BOT]
 
+    def command_replies(self, number: int) -> list[str]:
+        """The bot's answers to commands (not its metric comments), oldest first."""
+        marks = ("<!-- mlbot:reply ", "<!-- mlbot:pending ", "<!-- mlbot:done ")
+        return [b for b in self.bot_comments(number) if b.startswith(marks)]
+
     def last_reply(self, number: int) -> str:
-        replies = self.bot_comments(number)
-        assert replies, f"the bot did not reply on #{number}"
+        replies = self.command_replies(number)
+        assert replies, f"the bot did not answer a command on #{number}"
         return replies[-1]
 
     def reactions(self, comment_id: int) -> list[tuple[str, str]]:
