@@ -346,7 +346,9 @@ def _gto(root: Path, *args: str):
     return json.loads(out.stdout)
 
 
-def test_gto_reads_what_either_backend_wrote(backend: Backend, tmp_path: Path) -> None:
+def test_gto_reads_what_the_github_backend_wrote(request, tmp_path: Path) -> None:
+    # The local backend's gto interop is tests/registry/test_gto_interop.py.
+    backend = github_backend(tmp_path, request.getfixturevalue("make_github_sim"))[0]
     story(backend)
     clone = tmp_path / "clone"
     subprocess.run(
