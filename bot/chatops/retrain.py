@@ -223,7 +223,7 @@ def open_retrain_pr(
             found = RetrainPR(
                 int(pull["number"]), str(pull["html_url"]), pull["head"]["ref"], False, issue
             )
-            if announce and found.branch != branch:
+            if announce and found.branch != branch and not _pointed(gh, full_name, issue, found):
                 _comment(gh, full_name, issue, "flow_retrain_exists.md.j2", pr=found, model=model)
             return found
         head, (stage, live) = _live_since(gh, full_name, default_branch, model)
@@ -261,6 +261,16 @@ def open_retrain_pr(
         if announce:
             _comment(gh, full_name, issue, "flow_retrain_opened.md.j2", pr=opened, model=model)
         return opened
+
+
+def link_marker(pr: RetrainPR) -> str:
+    return f"<!-- mlbot:retrain-link pr={pr.number} -->"
+
+
+def _pointed(gh: GitHub, full_name: str, issue: int, pr: RetrainPR) -> bool:
+    """Whether the issue already links the PR (one issue's opened and labeled events race)."""
+    marker = link_marker(pr)
+    return any(marker in (c.body or "") for c in gh.iter_issue_comments(full_name, issue))
 
 
 def _comment(gh: GitHub, full_name: str, issue: int, template: str, **context: Any) -> None:
