@@ -185,7 +185,11 @@ def test_without_auto_retrain_the_drift_issue_waits(world: World, tmp_path: Path
     assert world.bot_comments(number) == []
 
 
-def test_merging_the_retraining_pr_closes_the_drift_issue(world: World, drift_issue) -> None:
+def test_retraining_pr_comment_approval_promote_then_merge_closes_the_issue(
+    world: World, drift_issue
+) -> None:
+    from bot.registry import audit
+
     drift_issue()
     world.settle()
     [issue] = drift_issues(world)
@@ -195,6 +199,14 @@ def test_merging_the_retraining_pr_closes_the_drift_issue(world: World, drift_is
     world.settle()
     [comment] = [b for b in world.bot_comments(pr.number) if "mlbot:metrics:cancer" in b]
     assert "`cancer` v1.2.0 vs production v1.1.0" in comment
+    # A code owner approves; a writer promotes the evaluated version.
+    world.review(pr.number, user="alice")
+    world.comment(pr.number, "/promote cancer v1.2.0 to production", user="carol")
+    world.settle()
+    assert "Promoted cancer v1.2.0 to production" in world.last_reply(pr.number)
+    assert world.live()["production"] == "v1.2.0"
+    trailers = audit.parse_trailers(world.registry_log()[0])
+    assert trailers["Approved-by"] == ["alice"] and trailers["Refs"] == [f"#{pr.number}"]
     world.sim.merge_pr(REPO, pr.number, user="alice")
     world.settle()
     assert world.sim.issue(REPO, issue.number).state == "closed"
