@@ -93,9 +93,8 @@ def github_backend(tmp_path: Path, make_sim, **factory_kwargs) -> tuple[Backend,
     config = CONFIG.format(policy="default", overrides="{}")
     sim.create_repo(REPO, {"README.md": "a model repository\n", ".github/mlbot.yml": config})
     sim.add_collaborator(REPO, "mlbot-app", "write")
-    factory = GitHubClientFactory(
-        sim.url, token=sim.add_token("mlbot-app"), backoff_factor=0.01, **factory_kwargs
-    )
+    factory_kwargs.setdefault("backoff_factor", 0.01)
+    factory = GitHubClientFactory(sim.url, token=sim.add_token("mlbot-app"), **factory_kwargs)
     gh = factory.for_installation(None)
     config_root = tmp_path / "config"
     (config_root / ".github").mkdir(parents=True)

@@ -296,3 +296,57 @@ def test_the_token_never_reaches_an_exception_or_a_log(remote, caplog) -> None:
         missing.read_model("churn", "0" * 40)
     assert token not in str(raised.value) and token not in repr(raised.value)
     assert token not in repr(b.store) and token not in caplog.text
+
+
+def _landed_but_unanswered(request, tmp_path, **factory):
+    b, sim, _gh = github_backend(
+        tmp_path,
+        request.getfixturevalue("make_github_sim"),
+        faults=Faults(timeout_delay=1.0, timeout_after_action=True),
+        timeout=0.4,
+        **factory,
+    )
+    reg = b.registry()
+    reg.register("churn", artifact=artifact(1), audit_info=ask("a"))
+    sim.faults.only_paths = (f"/repos/{REPO}/git/refs/heads/",)
+    sim.faults.script("timeout")
+    return b, sim, reg
+
+
+def test_a_branch_update_that_landed_unanswered_is_done_not_redone(request, tmp_path) -> None:
+    b, _sim, reg = _landed_but_unanswered(request, tmp_path, max_retries=0)
+    out = reg.promote("churn", "v0.1.0", "staging", audit_info=ask("a"))
+    assert out.attempts == 1 and out.tags == ["churn#staging#1"]
+    assert b.git("log", "main", "--format=%s", "-2").splitlines() == [
+        "registry: promote churn v0.1.0 to staging",
+        "registry: register churn v0.1.0",
+    ]
+    assert check.check(b.store) == []
+
+
+def test_a_retried_update_refused_because_ours_landed_first_is_done(request, tmp_path) -> None:
+    """The first PATCH lands unanswered, another writer builds on it, our retry gets 422."""
+    b, sim, reg = _landed_but_unanswered(request, tmp_path, max_retries=1, backoff_factor=1.0)
+    store = sim.repo(REPO).store
+    before = store.ref_sha("heads/main")
+
+    def racer() -> None:
+        while store.ref_sha("heads/main") == before:
+            threading.Event().wait(0.005)
+        sim.push(REPO, "main", {"notes.md": "someone else\n"}, message="docs: notes")
+
+    t = threading.Thread(target=racer)
+    t.start()
+    out = reg.promote("churn", "v0.1.0", "staging", audit_info=ask("a"))
+    t.join()
+    # Our retry was refused as a non-fast-forward, and still counted as done (re-planning
+    # would have refused "already live in staging", or promoted twice).
+    assert [r.status for r in sim.requests if r.method == "PATCH"][-1] == 422
+    assert out.attempts == 1
+    subjects = b.git("log", "main", "--format=%s", "-3").splitlines()
+    assert subjects == [
+        "docs: notes",
+        "registry: promote churn v0.1.0 to staging",
+        "registry: register churn v0.1.0",
+    ]
+    assert check.check(b.store) == []
