@@ -711,8 +711,9 @@ class GitHubSimulator:
                 and issue.state == "open"
                 and p.head_repo == source.full_name
                 and p.head_ref == branch
+                and p.head_sha != sha
             ):
-                p.head_sha = sha
+                before, p.head_sha = p.head_sha, sha
                 issue.updated_at = self.now_iso()
                 repo = self.repo(issue.repo)
                 self._update_pull_ref(repo, issue)
@@ -723,7 +724,7 @@ class GitHubSimulator:
                     user,
                     number=issue.number,
                     pull_request=self.render.pull(issue),
-                    before=sha,
+                    before=before,
                     after=sha,
                 )
 

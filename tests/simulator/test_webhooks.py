@@ -131,3 +131,17 @@ def test_signatures_match_githubs_published_test_vector() -> None:
 
     sha256, _sha1 = sign(SECRET, b"Hello, World!")
     assert sha256 == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+
+
+def test_a_push_to_a_pr_branch_synchronizes_the_pr(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_repo("acme/models")
+        first = sim.push("acme/models", "better", {"model.py": "v1\n"}, author="bob")
+        number = sim.open_pr("acme/models", "better", user="bob")
+        second = sim.push("acme/models", "better", {"model.py": "v2\n"}, author="bob")
+        sim.wait_for_webhooks()
+    sync = json.loads(receiver.received[-1].body)
+    assert (sync["action"], sync["number"]) == ("synchronize", number)
+    assert (sync["before"], sync["after"]) == (first, second)
+    assert sync["pull_request"]["head"]["sha"] == second
