@@ -35,6 +35,16 @@ DEFAULT_MAX_RETRIES = 5
 TOKEN_REFRESH_MARGIN = 300.0
 
 
+# Every PyGithub request goes through one of these public Requester methods.
+_PACED_METHODS = (
+    "requestJsonAndCheck",
+    "requestBlobAndCheck",
+    "requestMultipartAndCheck",
+    "requestMemoryBlobAndCheck",
+    "getStream",
+)
+
+
 class RateLimited(Exception):
     """The primary rate limit is spent and resets later than we are willing to wait."""
 
@@ -67,6 +77,8 @@ class GitHub:
         self._sleep = sleep
         self._repos: dict[str, Repository] = {}
         self._lazy_api: Github | None = None
+        self._remaining, self._reset = -1, 0.0  # as last announced by GitHub
+        self._pace(api.requester)
 
     def __repr__(self) -> str:
         return f"GitHub(base_url={self.api.requester.base_url!r}, requests={self.request_count})"
@@ -81,13 +93,38 @@ class GitHub:
         return self.counter.errors
 
     # -- pacing ------------------------------------------------------------------------------
+    def _pace(self, requester: Any) -> None:
+        """Make every request of this requester wait out a spent primary rate limit first.
+
+        PyGithub reads X-RateLimit-Remaining and X-RateLimit-Reset into the requester
+        after each answer but never waits on them; wrapping its public request methods
+        (on this instance only) makes the next request wait until the reset instead of
+        being refused.
+        """
+        for name in _PACED_METHODS:
+            original = getattr(requester, name, None)
+            if original is None:
+                continue
+
+            def paced(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                self.wait_for_rate_limit()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self._note_rate_limit(requester)
+
+            setattr(requester, name, paced)
+
+    def _note_rate_limit(self, requester: Any) -> None:
+        remaining, _limit = requester.rate_limiting
+        if remaining >= 0:
+            self._remaining, self._reset = remaining, requester.rate_limiting_resettime
+
     def wait_for_rate_limit(self) -> None:
         """If the last answer said X-RateLimit-Remaining: 0, wait for X-RateLimit-Reset."""
-        requester = self.api.requester
-        remaining, _limit = requester.rate_limiting
-        if remaining != 0:
+        if self._remaining != 0:
             return
-        wait = requester.rate_limiting_resettime - self._clock() + 1
+        wait = self._reset - self._clock() + 1
         if wait <= 0:
             return
         if wait > self._max_rate_limit_wait:
@@ -106,6 +143,7 @@ class GitHub:
             if self._lazy_api is None:
                 # Same retry (and so the same request counter); objects fetched on first use.
                 self._lazy_api = self.api.withLazy(True)
+                self._pace(self._lazy_api.requester)
             found = self._lazy_api.get_repo(full_name)
             self._repos[full_name] = found
         return found
@@ -120,7 +158,6 @@ class GitHub:
         """Every comment of an issue or PR, 100 a page, following Link headers."""
         from github.IssueComment import IssueComment
 
-        self.wait_for_rate_limit()
         yield from self._paginated(IssueComment, f"/repos/{full_name}/issues/{number}/comments")
 
     def find_comment(
@@ -161,7 +198,6 @@ class GitHub:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
         from github import UnknownObjectException
 
-        self.wait_for_rate_limit()
         try:
             _headers, data = self.api.requester.requestJsonAndCheck(
                 "GET", f"/repos/{full_name}/collaborators/{login}/permission"
@@ -173,7 +209,6 @@ class GitHub:
     def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         from github import UnknownObjectException
 
-        self.wait_for_rate_limit()
         try:
             _headers, data = self.api.requester.requestJsonAndCheck(
                 "GET", f"/orgs/{org}/teams/{team_slug}/memberships/{login}"
@@ -185,7 +220,6 @@ class GitHub:
     def team_members(self, org: str, team_slug: str) -> list[str]:
         from github.NamedUser import NamedUser
 
-        self.wait_for_rate_limit()
         return [
             u.login for u in self._paginated(NamedUser, f"/orgs/{org}/teams/{team_slug}/members")
         ]
@@ -193,7 +227,6 @@ class GitHub:
     # -- actions -----------------------------------------------------------------------------
     def download_artifact(self, full_name: str, artifact_id: int) -> bytes:
         """The artifact's zip archive (GitHub answers with a redirect to blob storage)."""
-        self.wait_for_rate_limit()
         _status, _headers, chunks = self.api.requester.getStream(
             f"/repos/{full_name}/actions/artifacts/{artifact_id}/zip", chunk_size=65536
         )
