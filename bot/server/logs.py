@@ -29,6 +29,8 @@ _TOKEN_PATTERNS = re.compile(
     re.DOTALL,
 )
 
+_SHORTEST_TOKEN = 20  # "ghp_" and 16 characters
+
 # Attributes every LogRecord has; anything else was passed with extra=.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -48,17 +50,21 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        # No token shape is shorter than this; most values (ids, names) are.
+        if len(text) < _SHORTEST_TOKEN:
+            return text
         return _TOKEN_PATTERNS.sub(REDACTED, text)
 
     def scrub(self, value: Any) -> Any:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             return self(value)
+        if value is None or kind in (bool, int, float):
+            return value
         if isinstance(value, dict):
             return {k: self.scrub(v) for k, v in value.items()}
         if isinstance(value, (list, tuple, set, frozenset)):
             return [self.scrub(v) for v in value]
-        if value is None or isinstance(value, (bool, int, float)):
-            return value
         return self(str(value))
 
 
