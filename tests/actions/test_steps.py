@@ -406,9 +406,6 @@ def test_drift_reports_drifted_production_data(trained_copy: Path, tmp_path: Pat
     assert "::warning title=mlbot drift::data drift detected" in run.log
     assert skipped_uses(run) == ["actions/upload-artifact"]
 
-    strict = run_action(DRIFT, workspace, {**inputs, "fail-on-drift": "true"}, env=MLBOT_ENV)
-    assert strict.status == "failure"
-
 
 def test_drift_without_drift_and_with_bad_input(trained_copy: Path) -> None:
     workspace = trained_copy
