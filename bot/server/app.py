@@ -45,6 +45,7 @@ log = logging.getLogger("mlbot.webhook")
 # GitHub sends a GUID; accept a little more, but nothing that could smuggle log noise.
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _EVENT_NAME = re.compile(r"[a-z][a-z_]{0,63}")
+_PARSE_INLINE_BYTES = 512 * 1024
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -142,17 +143,20 @@ def create_app(
     app.state.metrics = metrics
     app.state.router = router
 
-    def refuse(status: int, event: str | None, outcome: str, message: str) -> Response:
+    def refuse(
+        status: int, event: str | None, outcome: str, message: str, delivery_id: str = ""
+    ) -> Response:
         metrics.deliveries.labels(event_label(event, handled), outcome).inc()
-        log.info(
-            "delivery refused",
-            extra={"status": status, "reason": message, "event": (event or "")[:64]},
-        )
+        fields: dict[str, Any] = {"status": status, "reason": message, "event": (event or "")[:64]}
+        if _DELIVERY_ID.fullmatch(delivery_id):
+            fields["delivery_id"] = delivery_id
+        log.info("delivery refused", extra=fields)
         return _json(status, {"error": message})
 
     async def webhook(request: Request) -> Response:
         headers = request.headers
         event = headers.get("x-github-event")
+        delivery_id = headers.get("x-github-delivery", "")
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isascii() or not declared.isdigit():
@@ -166,11 +170,12 @@ def create_app(
         if body is None:
             return refuse(413, event, "too_large", "payload too large")
         if not verify(body, headers.get("x-hub-signature-256"), secrets):
-            return refuse(401, event, "unauthorized", "missing or invalid X-Hub-Signature-256")
+            return refuse(
+                401, event, "unauthorized", "missing or invalid X-Hub-Signature-256", delivery_id
+            )
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             return refuse(415, event, "bad_request", "content type must be application/json")
-        delivery_id = headers.get("x-github-delivery", "")
         if not event or not _EVENT_NAME.fullmatch(event):
             return refuse(400, event, "bad_request", "missing or invalid X-GitHub-Event")
         if not _DELIVERY_ID.fullmatch(delivery_id):
@@ -179,13 +184,17 @@ def create_app(
 
         if event not in handled:
             if not _is_json_object(body):
-                return refuse(400, event, "bad_request", "body is not a JSON object")
+                return refuse(400, event, "bad_request", "body is not a JSON object", delivery_id)
             metrics.deliveries.labels(label, "ignored").inc()
             return _json(200, _ignored(event, delivery_id))
         try:
-            payload = payloads.parse(event, body)
+            if len(body) > _PARSE_INLINE_BYTES:
+                # A big push can take a while to validate: not on the event loop.
+                payload = await run_in_threadpool(payloads.parse, event, body)
+            else:
+                payload = payloads.parse(event, body)
         except ValidationError as exc:
-            return refuse(400, event, "bad_request", _first_error(exc))
+            return refuse(400, event, "bad_request", _first_error(exc), delivery_id)
         action = payload.action
         if not router.handles(event, action) or _from_the_bot_itself(event, payload, settings):
             metrics.deliveries.labels(label, "ignored").inc()

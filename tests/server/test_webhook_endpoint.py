@@ -334,3 +334,13 @@ def test_a_body_of_exactly_the_limit_is_accepted(tmp_path):
         assert deliver(client, "issue_comment", body, "edge-1").status_code == 202
         over = body[:-1] + b" }"
         assert deliver(client, "issue_comment", over, "edge-2").status_code == 413
+
+
+def test_a_large_valid_delivery_is_accepted_and_handled_whole(bot):
+    client, recorder, settings = bot
+    huge = {**COMMENT, "comment": {**COMMENT["comment"], "body": "/status " + "x" * 3_000_000}}
+    response = deliver(client, "issue_comment", huge, "large-1")
+    assert response.status_code == 202
+    wait_for(lambda: job_state(settings.database, "large-1") == "done")
+    [(_, _, event)] = recorder.calls
+    assert len(event.comment.body) == len(huge["comment"]["body"])
