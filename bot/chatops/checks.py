@@ -219,13 +219,19 @@ RUNS_LOOKED_AT = 10
 
 
 def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[str, Evaluation]:
-    """The newest completed run's evaluation.json per model for the PR's head commit."""
+    """The newest completed run's evaluation.json per model for the PR's head commit.
+
+    Every configured model is looked for at once (one listing of runs and artifacts),
+    so asking again for another model costs nothing.
+    """
+    everything = rc.once(f"evaluations:{head_sha}", lambda: _evaluations(rc, head_sha))
+    return {m: everything[m] for m in models if m in everything}
+
+
+def _evaluations(rc: RepoContext, head_sha: str) -> dict[str, Evaluation]:
     from bot.chatops.metric_comment import run_evidence
 
-    key = f"evaluations:{head_sha}"
-    cached = rc._cache.get(key)
-    if cached is not None and all(m in cached or m in cached.get("_missing", ()) for m in models):
-        return {m: cached[m] for m in models if m in cached}
+    models = sorted(rc.config.models)
     data = rc.call(
         "GET",
         rc.repo_path("/actions/runs"),
@@ -243,7 +249,6 @@ def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[st
                 found[model] = Evaluation(
                     model, evidence.evaluation, int(run["id"]), run.get("html_url")
                 )
-    rc._cache[key] = {**found, "_missing": tuple(m for m in models if m not in found)}
     return found
 
 

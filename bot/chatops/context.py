@@ -9,8 +9,10 @@ own approvers or loosen its own policy. Reads are cached for the job.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InputError
@@ -64,6 +66,31 @@ class RepoContext:
     default_branch: str
     bot_login: str = "mlbot[bot]"
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # -- once per job, safe across threads -------------------------------------------------
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` the first time `key` is asked for; later (or concurrent) asks wait."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    def forget(self, *prefixes: str) -> None:
+        with self._guard:
+            for key in [k for k in self._cache if k.startswith(prefixes)]:
+                del self._cache[key]
+
+    def gather(self, *calls: Callable[[], Any]) -> list[Any]:
+        """Run independent reads at the same time (each waits ~one round trip to GitHub)."""
+        if len(calls) <= 1:
+            return [c() for c in calls]
+        with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="mlbot-read") as pool:
+            futures = [pool.submit(c) for c in calls]
+            return [f.result() for f in futures]
 
     # -- raw API ---------------------------------------------------------------------------
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, body=None) -> Any:
@@ -77,24 +104,34 @@ class RepoContext:
         return f"/repos/{self.full_name}{rest}"
 
     # -- the default branch ----------------------------------------------------------------
-    @cached_property
+    @property
     def store(self) -> Any:
-        from bot.registry.github_store import GitHubStore
+        def build() -> Any:
+            from bot.registry.github_store import GitHubStore
 
-        return GitHubStore(self.gh, self.full_name, self.default_branch)
+            return GitHubStore(self.gh, self.full_name, self.default_branch)
 
-    @cached_property
+        return self.once("store", build)
+
+    @property
     def head(self) -> str | None:
-        return self.store.head()
+        return self.once("head", self.store.head)
 
     def read(self, paths: list[str]) -> dict[str, bytes | None]:
-        wanted = [p for p in paths if p not in self._cache]
-        if wanted and self.head is not None:
-            self._cache.update(self.store.read_files(self.head, wanted))
-        return {p: self._cache.get(p) for p in paths}
+        head = self.head
 
-    @cached_property
+        def load() -> dict[str, bytes | None]:
+            if head is None:
+                return dict.fromkeys(paths)
+            return self.store.read_files(head, paths)
+
+        return self.once(f"files:{head}:{','.join(paths)}", load)
+
+    @property
     def config(self) -> RepoConfig:
+        return self.once("config", self._config)
+
+    def _config(self) -> RepoConfig:
         from bot.config.load import parse_config
         from bot.config.schema import CONFIG_PATH
 
@@ -106,8 +143,11 @@ class RepoContext:
             )
         return parse_config(raw, CONFIG_PATH)
 
-    @cached_property
+    @property
     def codeowners(self) -> tuple[str, str] | None:
+        return self.once("codeowners", self._codeowners)
+
+    def _codeowners(self) -> tuple[str, str] | None:
         from bot.approvals import codeowners
 
         found = self.read(list(codeowners.LOCATIONS))
@@ -119,15 +159,20 @@ class RepoContext:
         return codeowners.find(reader)
 
     def policy(self, model: str) -> Policy:
-        key = f"policy:{model}"
-        if key not in self._cache:
+        def build() -> Policy:
             from bot.chatops.metric_comment import policy_for_default_branch
 
-            self._cache[key] = policy_for_default_branch(self.config, model, self.store, self.head)
-        return self._cache[key]
+            return policy_for_default_branch(self.config, model, self.store, self.head)
+
+        return self.once(f"policy:{model}", build)
 
     def state(self, model: str) -> ModelState:
-        return self.store.read_model(model, self.head)
+        """The model's registry state at the head read first (forgotten after a write)."""
+        return self.once(f"state:{model}", lambda: self.store.read_model(model, self.head))
+
+    def wrote(self) -> None:
+        """The registry moved: later reads in this job see the new head."""
+        self.forget("head", "state:", "files:")
 
     def registry(self) -> Registry:
         from bot.registry.service import Registry
@@ -139,23 +184,20 @@ class RepoContext:
 
     # -- people ----------------------------------------------------------------------------
     def permission(self, login: str) -> str:
-        key = f"perm:{login.lower()}"
-        if key not in self._cache:
-            self._cache[key] = self.gh.permission(self.full_name, login)
-        return self._cache[key]
+        return self.once(f"perm:{login.lower()}", lambda: self.gh.permission(self.full_name, login))
 
     def team_members(self, team: str) -> list[str]:
         """`org/team` -> member logins (empty for a team that does not exist)."""
         from github import UnknownObjectException
 
-        key = f"team:{team.lower()}"
-        if key not in self._cache:
+        def load() -> list[str]:
             org, _, slug = team.partition("/")
             try:
-                self._cache[key] = self.gh.team_members(org, slug)
+                return self.gh.team_members(org, slug)
             except UnknownObjectException:
-                self._cache[key] = []
-        return self._cache[key]
+                return []
+
+        return self.once(f"team:{team.lower()}", load)
 
     def owners_of(self, path: str) -> tuple[list[str], str | None]:
         """Logins owning `path` per the default branch's CODEOWNERS, teams expanded.
@@ -181,12 +223,14 @@ class RepoContext:
 
     # -- issues and pull requests ----------------------------------------------------------
     def pull(self, number: int) -> dict[str, Any]:
-        key = f"pull:{number}"
-        if key not in self._cache:
-            self._cache[key] = self.call("GET", self.repo_path(f"/pulls/{number}"))
-        return self._cache[key]
+        return self.once(
+            f"pull:{number}", lambda: self.call("GET", self.repo_path(f"/pulls/{number}"))
+        )
 
     def reviews(self, number: int) -> list[dict[str, Any]]:
+        return self.once(f"reviews:{number}", lambda: self._reviews(number))
+
+    def _reviews(self, number: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         page = 1
         while True:
@@ -200,36 +244,33 @@ class RepoContext:
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment of an issue or PR, oldest first, across every page."""
-        key = f"comments:{number}"
-        if key not in self._cache:
-            out: list[dict[str, Any]] = []
-            page = 1
-            while True:
-                data = self.call(
-                    "GET",
-                    self.repo_path(f"/issues/{number}/comments"),
-                    {"per_page": 100, "page": page},
-                )
-                out.extend(data)
-                if len(data) < 100:
-                    break
-                page += 1
-            self._cache[key] = out
-        return self._cache[key]
+        return self.once(f"comments:{number}", lambda: self._comments(number))
+
+    def _comments(self, number: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self.call(
+                "GET", self.repo_path(f"/issues/{number}/comments"), {"per_page": 100, "page": page}
+            )
+            out.extend(data)
+            if len(data) < 100:
+                return out
+            page += 1
 
     def forget_comments(self, number: int) -> None:
-        self._cache.pop(f"comments:{number}", None)
+        self.forget(f"comments:{number}")
 
     def check_conclusions(self, sha: str) -> dict[str, str]:
         """Check runs and commit statuses of a commit: name -> conclusion (latest wins)."""
-        key = f"checks:{sha}"
-        if key not in self._cache:
-            runs = self.call("GET", self.repo_path(f"/commits/{sha}/check-runs"), {"per_page": 100})
-            found: dict[str, str] = {}
-            for run in sorted(runs.get("check_runs", []), key=lambda r: r.get("id", 0)):
-                found[run["name"]] = run.get("conclusion") or run.get("status") or "pending"
-            self._cache[key] = found
-        return self._cache[key]
+        return self.once(f"checks:{sha}", lambda: self._check_conclusions(sha))
+
+    def _check_conclusions(self, sha: str) -> dict[str, str]:
+        runs = self.call("GET", self.repo_path(f"/commits/{sha}/check-runs"), {"per_page": 100})
+        found: dict[str, str] = {}
+        for run in sorted(runs.get("check_runs", []), key=lambda r: r.get("id", 0)):
+            found[run["name"]] = run.get("conclusion") or run.get("status") or "pending"
+        return found
 
     def statuses(self, sha: str) -> dict[str, str]:
         data = self.call("GET", self.repo_path(f"/commits/{sha}/status"), {"per_page": 100})

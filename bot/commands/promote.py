@@ -11,6 +11,7 @@ approvals stays pending and completes when they arrive.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,40 @@ def default_stage(policy: Policy, state: ModelState, version: str) -> str | None
     return None
 
 
+PREFETCHED_MODELS = 3
+
+
+def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
+    """Read everything the checks need at once, in parallel chains, before judging anything.
+
+    Each read waits a round trip to GitHub; done one after another they would add up to
+    seconds. Reads that fail here fail again, with their reply, where they are used.
+    """
+    from bot.registry import schema
+
+    def default_branch() -> None:
+        config = rc.config
+        _ = rc.codeowners
+        named = [model] if model in config.models else sorted(config.models)
+        if len(named) > PREFETCHED_MODELS:
+            return
+        rc.gather(
+            *[lambda m=m: rc.state(m) for m in named],
+            *[lambda m=m: rc.owners_of(schema.stages_path(m)) for m in named],
+        )
+
+    def pull_request() -> None:
+        head = str(rc.pull(req.number)["head"]["sha"])
+        rc.gather(lambda: rc.check_conclusions(head), lambda: checks.pr_evaluations(rc, head, []))
+
+    calls = [lambda: rc.permission(req.requester), default_branch]
+    if req.is_pull:
+        calls += [pull_request, lambda: rc.reviews(req.number)]
+    # A read that fails here fails again where it is used, and is reported there.
+    with contextlib.suppress(Exception):
+        rc.gather(*calls)
+
+
 def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply | None:
     """Check everything, then write; `completing`: a pending promotion re-tried on an event.
 
@@ -97,6 +132,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     from bot.registry import audit, schema
     from bot.registry.service import GateRefused
 
+    prefetch(rc, req, args.model)
     found: list[Any] = [checks.permission(req.requester, rc.permission(req.requester))]
     pull = head_sha = None
     if req.is_pull:
@@ -245,9 +281,11 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     except Conflict as exc:
         return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
     except MlbotError as exc:
+        rc.wrote()
         if completing and rc.state(model).live.get(stage) == version:
             return None
         return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
+    rc.wrote()
     return Reply(
         "done",
         "done",

@@ -162,6 +162,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         )
     except (Conflict, MlbotError) as exc:
         return Reply("refused", "conflict", {**target_info, "action": "rollback", "why": str(exc)})
+    rc.wrote()
     path_bytes = outcome.change.files[path]
     after = schema.parse_file(path, path_bytes, schema.StagesFile)
     return Reply(

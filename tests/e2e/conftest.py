@@ -384,9 +384,12 @@ def build_world(
 @pytest.fixture(scope="session")
 def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bare repository holding FILES and the seeded registry, built once per session."""
+    return make_registry_template(tmp_path_factory.mktemp("e2e-template") / "models.git")
+
+
+def make_registry_template(path: Path) -> Path:
     from bot.simulator.gitstore import GitStore, Person
 
-    path = tmp_path_factory.mktemp("e2e-template") / "models.git"
     store = GitStore(path)
     store.commit_files(
         dict(FILES),

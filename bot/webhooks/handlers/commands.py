@@ -14,6 +14,7 @@ already has a reply.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from bot.webhooks.payloads import IssueCommentEvent, PullRequestReviewEvent
@@ -41,7 +42,6 @@ def _repo_context(ctx: JobContext, event: Any) -> RepoContext:
 def on_comment(event: IssueCommentEvent, ctx: JobContext) -> None:
     from bot.chatops import replies
     from bot.chatops.checks import is_bot
-    from bot.chatops.context import Request, parse_time
     from bot.commands import grammar, registry
 
     user = event.comment.user or event.sender
@@ -59,7 +59,24 @@ def on_comment(event: IssueCommentEvent, ctx: JobContext) -> None:
         return
     rc = _repo_context(ctx, event)
     fresh = ctx.attempt == 1
-    replies.react(rc, event.comment.id, "eyes")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlbot-ack") as ack:
+        # The acknowledgement goes out while the first command is being checked.
+        acked = ack.submit(replies.react, rc, event.comment.id, "eyes")
+        _run_all(rc, event, ctx, user.login, invocations, fresh)
+        acked.result()
+
+
+def _run_all(
+    rc: RepoContext,
+    event: IssueCommentEvent,
+    ctx: JobContext,
+    login: str,
+    invocations: list[Any],
+    fresh: bool,
+) -> None:
+    from bot.chatops import replies
+    from bot.chatops.context import Request, parse_time
+
     answered = set() if fresh else _answered(rc, event.issue.number)
     last_attempt = ctx.attempt >= ctx.settings.max_attempts
     for inv in invocations:
@@ -67,7 +84,7 @@ def on_comment(event: IssueCommentEvent, ctx: JobContext) -> None:
             full_name=rc.full_name,
             number=event.issue.number,
             is_pull=event.issue.pull_request is not None,
-            requester=user.login,
+            requester=login,
             comment_id=event.comment.id,
             comment_url=event.comment.html_url or "",
             created_at=parse_time(event.comment.created_at),
