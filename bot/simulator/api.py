@@ -69,9 +69,9 @@ def serve(
             elif fault == "error":
                 response = Response(502, {"message": "Server Error", "documentation_url": ""})
                 return _finish(sim, entry, response, started)
-            elif fault == "rate_limit":
+            elif fault in ("rate_limit", "too_many_requests"):
                 response = Response(
-                    403,
+                    403 if fault == "rate_limit" else 429,
                     {"message": SECONDARY_RATE_LIMIT, "documentation_url": ""},
                     {"Retry-After": str(sim.faults.retry_after)},
                 )

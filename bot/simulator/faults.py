@@ -7,7 +7,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-KINDS = ("latency", "error", "timeout", "rate_limit")
+# rate_limit: GitHub's secondary rate limit as a 403; too_many_requests: the same as a 429.
+KINDS = ("latency", "error", "timeout", "rate_limit", "too_many_requests")
 
 
 @dataclass

@@ -54,13 +54,19 @@ def test_calls_succeed_through_5xx_rate_limits_and_timeouts(
     sim: GitHubSimulator, sleeps: SleepRecorder
 ) -> None:
     gh = token_client(sim)
-    sim.faults.script("error", "rate_limit", "timeout")
+    sim.faults.script("error", "rate_limit", "too_many_requests", "timeout")
     assert gh.permission("acme/models", "alice") == "write"
-    # Four requests reached the simulator: three faults, then the answer.
-    assert [r.fault for r in sim.requests] == ["error", "rate_limit", "timeout", None]
-    assert gh.request_count == len(sim.requests) == 4
-    assert gh.error_count == 3
-    assert 1.0 in sleeps.sleeps  # the Retry-After of the secondary rate limit was honoured
+    # Five requests reached the simulator: four faults, then the answer.
+    assert [r.fault for r in sim.requests] == [
+        "error",
+        "rate_limit",
+        "too_many_requests",
+        "timeout",
+        None,
+    ]
+    assert gh.request_count == len(sim.requests) == 5
+    assert gh.error_count == 4
+    assert sleeps.sleeps.count(1.0) == 2  # both rate limits' Retry-After were honoured
 
 
 def test_random_faults_on_reads_and_writes(make_github_sim, sleeps: SleepRecorder) -> None:

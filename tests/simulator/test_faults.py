@@ -26,18 +26,27 @@ def client(sim: GitHubSimulator, timeout: float = 5) -> httpx.Client:
 
 
 def test_each_scripted_fault_looks_like_github(sim: GitHubSimulator) -> None:
-    sim.faults.script("error", "rate_limit", "latency", "timeout")
+    sim.faults.script("error", "rate_limit", "too_many_requests", "latency", "timeout")
     with client(sim, timeout=0.3) as c:
         assert c.get("/repos/acme/models").status_code == 502
         limited = c.get("/repos/acme/models")
         assert limited.status_code == 403
         assert limited.headers["Retry-After"] == "1"
         assert limited.json()["message"] == SECONDARY_RATE_LIMIT
+        too_many = c.get("/repos/acme/models")
+        assert (too_many.status_code, too_many.headers["Retry-After"]) == (429, "1")
         assert c.get("/repos/acme/models").status_code == 200  # slow, but answered
         with pytest.raises(httpx.ReadTimeout):
             c.get("/repos/acme/models")
         assert c.get("/repos/acme/models").status_code == 200  # the script is spent
-    assert [r.fault for r in sim.requests] == ["error", "rate_limit", "latency", "timeout", None]
+    assert [r.fault for r in sim.requests] == [
+        "error",
+        "rate_limit",
+        "too_many_requests",
+        "latency",
+        "timeout",
+        None,
+    ]
 
 
 def test_the_fault_rate_is_honoured_and_seeded(make_github_sim) -> None:
