@@ -1,0 +1,73 @@
+"""Each command's parse rule: what it accepts, and the words it refuses (with how to fix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.chatops.replies import UsageError
+from bot.commands import approve, help, promote, registry, retrain, rollback, status
+
+
+def test_promote_reads_model_version_and_stage_in_any_subset() -> None:
+    assert promote.parse(()) == promote.Args()
+    assert promote.parse(("cancer",)) == promote.Args("cancer")
+    assert promote.parse(("v1.2.0",)) == promote.Args(None, "v1.2.0")
+    assert promote.parse(("to", "production")) == promote.Args(None, None, "production")
+    assert promote.parse(("cancer", "v1.2.0-rc.1", "to", "staging")) == promote.Args(
+        "cancer", "v1.2.0-rc.1", "staging"
+    )
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("cancer", "churn"),  # two models
+        ("to",),  # a stage is missing
+        ("to", "Prod!"),  # not a stage name
+        ("v1.2.0", "cancer"),  # the model comes first
+        ("cancer;", "rm", "-rf", "/"),  # shell text is just a bad word
+        ("v1.2.0+build",),  # SemVer build metadata cannot be ordered
+        ("$(whoami)",),
+    ],
+)
+def test_promote_refuses_words_outside_its_grammar(words: tuple[str, ...]) -> None:
+    with pytest.raises(UsageError) as err:
+        promote.parse(words)
+    assert err.value.fix and "/promote" in err.value.fix
+
+
+def test_rollback_takes_a_target_version_and_a_free_text_reason() -> None:
+    args = rollback.parse(("cancer", "to", "v1.0.0", "because", "p99", "latency", "x3"))
+    assert args == rollback.Args("cancer", "v1.0.0", "p99 latency x3")
+    assert rollback.parse(("because", "to", "v9")) == rollback.Args(None, None, "to v9")
+    with pytest.raises(UsageError):
+        rollback.parse(("to", "production"))
+    with pytest.raises(UsageError):
+        rollback.parse(("cancer", "now"))
+
+
+def test_approve_retrain_status_and_help() -> None:
+    assert approve.parse(()) == approve.Args(False)
+    assert approve.parse(("cancel",)) == approve.Args(True)
+    with pytest.raises(UsageError):
+        approve.parse(("please",))
+    assert retrain.parse(("cancer", "because", "drift")) == retrain.Args("cancer", "drift")
+    with pytest.raises(UsageError):
+        retrain.parse(("cancer", "churn"))
+    assert status.parse(()) == status.Args(None)
+    with pytest.raises(UsageError):
+        status.parse(("Cancer!",))
+    assert help.parse(("/rollback",)) == help.Args("rollback")
+
+
+def test_help_is_generated_from_every_command_module() -> None:
+    entries = help.entries()
+    assert [e["name"] for e in entries] == registry.names()
+    assert registry.names() == ["promote", "rollback", "approve", "retrain", "status", "help"]
+    for module in registry.COMMANDS:
+        assert module.USAGE.startswith(f"/{module.NAME}")
+        assert module.WHO and module.SUMMARY and module.EXAMPLES
+    assert [e["name"] for e in help.entries("status")] == ["status"]
+    with pytest.raises(UsageError) as err:
+        help.entries("deploy")
+    assert "/promote" in (err.value.fix or "")
