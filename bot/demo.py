@@ -280,6 +280,7 @@ def run(root: Path) -> float:
 def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="mlbot-demo-")) / "cancer-model"
     run(root)
+    __import__("bot.demo_bot", fromlist=["run"]).run(root=root.parent / "bot")
     return 0
 
 
