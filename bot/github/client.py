@@ -83,6 +83,18 @@ class GitHub:
     def __repr__(self) -> str:
         return f"GitHub(base_url={self.api.requester.base_url!r}, requests={self.request_count})"
 
+    def close(self) -> None:
+        """Release the HTTP connections (a job's client is done)."""
+        self.api.close()
+        if self._lazy_api is not None:
+            self._lazy_api.close()
+
+    def __enter__(self) -> GitHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def request_count(self) -> int:
         """HTTP requests sent so far, retries and redirects included."""

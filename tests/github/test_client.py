@@ -222,3 +222,7 @@ def test_artifacts_and_teams(sim: GitHubSimulator) -> None:
     sim.user("bob")
     assert gh.permission("acme/models", "bob") == "read"
     assert gh.permission("acme/models", "nobody-at-all") == "none"
+    with gh:
+        assert gh.repo("acme/models").get_issues().totalCount == 0
+    # Closed: the next request opens a fresh connection and still works.
+    assert gh.permission("acme/models", "alice") == "write"
