@@ -63,11 +63,14 @@ def prepare(
         "reference_rows": len(reference),
         "current_rows": len(current),
     }
-    ref, cur = reference[columns], current[columns]
+    # Selecting columns copies a frame: at a million rows that copy is the largest cost
+    # mlbot adds to Evidently's, so the frame is used as it is whenever it can be.
+    ref = reference if list(reference.columns) == columns else reference[columns]
+    cur = current if list(current.columns) == columns else current[columns]
     if limit is not None and len(ref) > limit:
-        ref = ref.sample(n=limit, random_state=SEED)
+        ref = ref.sample(n=limit, random_state=SEED, ignore_index=True)
     if limit is not None and len(cur) > limit:
-        cur = cur.sample(n=limit, random_state=SEED)
+        cur = cur.sample(n=limit, random_state=SEED, ignore_index=True)
     sampling["reference_used"], sampling["current_used"] = len(ref), len(cur)
     sampled = [
         f"{name} {used:,} of {total:,} rows"
@@ -84,8 +87,8 @@ def prepare(
         else "all rows used"
     )
     return Prepared(
-        ref.reset_index(drop=True),
-        cur.reset_index(drop=True),
+        ref,
+        cur,
         sampling,
         columns,
         [c for c in ref_cols if c not in cur_cols],
