@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-import json
 import secrets
 import socket
 import threading
@@ -1062,7 +1061,6 @@ class GitHubSimulator:
         if event == "push":
             payload["repository"]["created_at"] = int(self.now())
             payload["repository"]["pushed_at"] = int(self.now())
-        payload["sender"] = self.render.user(sender)
         inst = self.installation_for(repo)
         if inst is not None:
             payload["installation"] = {
@@ -1175,5 +1173,3 @@ __all__ = [
     "Response",
     "ValidationFailure",
 ]
-
-_ = json  # json is used by the api module through this one's namespace
