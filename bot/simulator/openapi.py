@@ -16,7 +16,6 @@ not always honour them.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -283,11 +282,12 @@ class OpenAPISpec:
         Objects the simulator returns start from this and get their meaningful
         fields overlaid, so every response carries each field GitHub promises.
         """
-        return copy.deepcopy(self._skeleton_cached(pointer))
+        # A fresh copy per call; parsing cached JSON is several times faster than deepcopy.
+        return json.loads(self._skeleton_cached(pointer))
 
     @lru_cache(maxsize=1024)  # noqa: B019 - one spec per process, lives forever
-    def _skeleton_cached(self, pointer: str) -> Any:
-        return self._synth(self._at(pointer), depth=0)
+    def _skeleton_cached(self, pointer: str) -> str:
+        return json.dumps(self._synth(self._at(pointer), depth=0))
 
     def _synth(self, schema: Any, depth: int) -> Any:
         schema = self.resolve(schema)
