@@ -734,7 +734,8 @@ def update_issue(ctx: RequestContext) -> Response:
     if "body" in body:
         issue.body = body["body"]
     if body.get("labels") is not None:
-        issue.labels = []
+        wanted = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
+        issue.labels = [n for n in issue.labels if n in wanted]
         sim.add_labels(
             repo.full_name,
             issue.number,

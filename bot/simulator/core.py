@@ -501,6 +501,14 @@ class GitHubSimulator:
     def permission(self, repo: Repo, login: str) -> str:
         if login.lower() == repo.owner.lower():
             return "admin"
+        for inst_id, slug in self._installation_app.items():
+            inst = self.installations[inst_id]
+            covers = inst.account.lower() == repo.owner.lower() and (
+                inst.repos is None or repo.full_name in inst.repos
+            )
+            if covers and login.lower() == f"{slug}[bot]".lower():
+                # An App acts with what its installation grants on repository contents.
+                return "write" if inst.permissions.get("contents") == "write" else "read"
         for name, perm in repo.collaborators.items():
             if name.lower() == login.lower():
                 return perm

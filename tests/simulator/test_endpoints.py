@@ -189,3 +189,28 @@ def test_contents_put_commits_on_a_branch(sim: GitHubSimulator) -> None:
     assert made["commit"].sha
     listing = repo.get_contents("registry/fraud", ref="mlbot/retrain/fraud/1")
     assert [c.name for c in listing] == ["retrain.yaml"]
+
+
+def test_an_app_acts_with_its_installation_permissions(sim: GitHubSimulator) -> None:
+    app = sim.create_app("mlbot")
+    inst = sim.install(app, "acme")
+    sim.push("acme/models", "retrain", {"model.py": "v2\n"}, author="alice")
+    number = sim.open_pr("acme/models", "retrain", user="alice")
+    token = sim.issue_installation_token(inst).value
+    gh = Github(
+        auth=Auth.Token(token),
+        base_url=sim.url,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
+    assert gh.get_repo("acme/models").get_pull(number).merge().merged  # contents: write
+    sim.add_collaborator("acme/models", "reader[bot]", "write")  # not how an App gets rights
+    reader = sim.install(sim.create_app("reader"), "acme", permissions={"contents": "read"})
+    token = sim.issue_installation_token(reader).value
+    sim.push("acme/models", "other", {"x.txt": "1\n"}, author="alice")
+    other = sim.open_pr("acme/models", "other", user="alice")
+    gh = Github(auth=Auth.Token(token), base_url=sim.url, retry=None)
+    with pytest.raises(GithubException) as refused:
+        gh.get_repo("acme/models").get_pull(other).merge()
+    assert refused.value.status == 403
