@@ -24,6 +24,10 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+# Measure this checkout's code, not a copy of mlbot installed in the environment.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 MODES = ("frame-only", "evidently-full", "mlbot-full", "evidently-sampled", "mlbot-policy")
 SAMPLE_ROWS = 200_000
@@ -58,9 +62,11 @@ def child(mode: str, rows: int, columns: int) -> dict:
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
+    import bot
     from bot.ml.drift import detect, prepare
     from bot.policy.schema import DriftPolicy
 
+    assert Path(bot.__file__).resolve().parents[1] == Path(__file__).resolve().parents[1]
     ref, cur = make_frames(rows, columns)
     policy = DriftPolicy(sample_rows=SAMPLE_ROWS)
     full = DriftPolicy(sample_rows=None)
