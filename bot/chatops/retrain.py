@@ -314,7 +314,15 @@ def _commit(
 
 
 def _point_branch(gh: GitHub, full_name: str, branch: str, sha: str) -> None:
-    """Create the bot's branch at `sha`; a leftover branch (closed PR) is moved there."""
+    """Create the bot's branch at `sha`, never force-moving an existing one.
+
+    A leftover branch (a closed PR, an interrupted attempt) is advanced with a
+    merge commit whose parents are its old tip and the default branch head and
+    whose tree is the new one: a fast-forward, and the PR's diff against the
+    default branch is still only retrain.yaml.
+    """
+    from urllib.parse import quote
+
     from github import GithubException
 
     try:
@@ -328,16 +336,21 @@ def _point_branch(gh: GitHub, full_name: str, branch: str, sha: str) -> None:
     except GithubException as exc:
         if _status(exc) != 422:
             raise
-    # The branch exists but no open PR uses it (checked under the lock): it is the bot's own,
-    # left by a closed PR or an interrupted attempt, so it may be moved.
-    from urllib.parse import quote
-
-    _call(
+    ref_path = f"/repos/{full_name}/git/refs/{quote('heads/' + branch, safe='/')}"
+    leftover = _call(gh, "GET", f"/repos/{full_name}/git/ref/{quote('heads/' + branch, safe='/')}")
+    tip = str(leftover["object"]["sha"])
+    ours = _call(gh, "GET", f"/repos/{full_name}/git/commits/{sha}")
+    merge = _call(
         gh,
-        "PATCH",
-        f"/repos/{full_name}/git/refs/{quote('heads/' + branch, safe='/')}",
-        body={"sha": sha, "force": True},
+        "POST",
+        f"/repos/{full_name}/git/commits",
+        body={
+            "message": ours["message"],
+            "tree": ours["tree"]["sha"],
+            "parents": [tip, *(p["sha"] for p in ours["parents"])],
+        },
     )
+    _call(gh, "PATCH", ref_path, body={"sha": merge["sha"], "force": False})
 
 
 def _create_pull(

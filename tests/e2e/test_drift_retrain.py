@@ -211,3 +211,31 @@ def test_retraining_pr_comment_approval_promote_then_merge_closes_the_issue(
     world.settle()
     assert world.sim.issue(REPO, issue.number).state == "closed"
     assert drift_issues(world) == []
+
+
+def test_a_closed_retraining_pr_is_reopened_from_its_branch_without_a_force_push(
+    world: World, drift_issue
+) -> None:
+    issue = drift_issue()
+    world.settle()
+    [first] = retrain_prs(world)
+    branch = first.pull.head_ref
+    old_tip = world.git("rev-parse", branch).strip()
+    world.sim.set_issue_state(REPO, first.number, "closed", user="alice")
+    # main moves on meanwhile, so a fresh commit on the leftover branch would need a force.
+    world.sim.push(REPO, "main", {"README.md": "newer main\n"}, author="alice")
+    world.settle()
+
+    world.sim.issue(REPO, issue).labels.remove("mlbot:drift")
+    world.sim.add_labels(REPO, issue, ["mlbot:drift"], user="alice")
+    world.settle()
+
+    [reopened] = [p for p in retrain_prs(world) if p.state == "open"]
+    assert reopened.number != first.number and reopened.pull.head_ref == branch
+    new_tip = world.git("rev-parse", branch).strip()
+    # The branch only moved forward: its old tip is an ancestor of the new one.
+    world.git("merge-base", "--is-ancestor", old_tip, new_tip)
+    # And the PR still changes only retrain.yaml against today's main.
+    assert world.git("diff", "--name-only", f"main...{branch}").split() == [
+        "registry/cancer/retrain.yaml"
+    ]
