@@ -36,7 +36,7 @@ from bot.registry import plan, schema, semver, tags
 from bot.registry.plan import NEW_COMMIT, Change, TagSpec
 from bot.registry.schema import StagesFile, VersionRecord
 from bot.registry.state import ModelState
-from bot.registry.store import CommitInfo, Identity, Snapshot, StaleHead
+from bot.registry.store import CommitInfo, Identity, Snapshot, StaleHead, read_snapshot
 
 if TYPE_CHECKING:
     from bot.github.client import GitHub
@@ -341,29 +341,7 @@ class GitHubStore:
         return declared
 
     def snapshot(self, head: str | None) -> Snapshot:
-        snap = Snapshot(head)
-        if head is None:
-            return snap
-        stage_files = []
-        for path in self.list_files(head, "registry/"):
-            parts = path.split("/")
-            if len(parts) == 4 and parts[2] == "versions" and parts[3].endswith(".yaml"):
-                version = parts[3].removesuffix(".yaml")
-                if semver.is_version(version):
-                    snap.versions.setdefault(parts[1], []).append(version)
-            elif len(parts) == 3 and parts[2] == "stages.yaml":
-                stage_files.append(path)
-                snap.versions.setdefault(parts[1], [])
-        for path, content in self.read_files(head, stage_files).items():
-            model = path.split("/")[1]
-            try:
-                snap.stages[model] = schema.parse_file(path, content or b"", StagesFile)
-            except InputError as err:
-                snap.stages[model] = None
-                snap.problems.append(str(err))
-        for versions in snap.versions.values():
-            versions.sort(key=semver.sort_key)
-        return snap
+        return read_snapshot(self, head)
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, parent: str | None, change: Change, author: Identity) -> str:

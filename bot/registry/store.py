@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.registry import tags
+from bot.errors import InputError
+from bot.registry import schema, semver, tags
 from bot.registry.plan import Change
 from bot.registry.schema import StagesFile
 from bot.registry.state import ModelState
@@ -64,3 +65,34 @@ class RegistryStore(Protocol):
 
     def write(self, parent: str | None, change: Change, author: Identity) -> str:
         """Write one commit and its tags atomically; raise StaleHead if `parent` is stale."""
+
+
+def read_snapshot(store: RegistryStore, head: str | None) -> Snapshot:
+    """Every model's versions and stages at `head`: one listing and one batched read.
+
+    A stages file that does not parse is reported in `problems` rather than
+    raised, so `show` still lists every other model.
+    """
+    snap = Snapshot(head)
+    if head is None:
+        return snap
+    stage_files = []
+    for path in store.list_files(head, "registry/"):
+        parts = path.split("/")
+        if len(parts) == 4 and parts[2] == "versions" and parts[3].endswith(".yaml"):
+            version = parts[3].removesuffix(".yaml")
+            if semver.is_version(version):
+                snap.versions.setdefault(parts[1], []).append(version)
+        elif len(parts) == 3 and parts[2] == "stages.yaml":
+            stage_files.append(path)
+            snap.versions.setdefault(parts[1], [])
+    for path, content in store.read_files(head, stage_files).items():
+        model = path.split("/")[1]
+        try:
+            snap.stages[model] = schema.parse_file(path, content or b"", StagesFile)
+        except InputError as err:
+            snap.stages[model] = None
+            snap.problems.append(str(err))
+    for versions in snap.versions.values():
+        versions.sort(key=semver.sort_key)
+    return snap
