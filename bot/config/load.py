@@ -4,30 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from bot import documents
 from bot.config.schema import CONFIG_PATH, ModelConfig, RepoConfig
 from bot.errors import InputError
 from bot.policy import packs
 from bot.policy.schema import Policy
-from bot.registry import yamlio
 
 
 def parse_config(content: bytes | str, source: str = CONFIG_PATH) -> RepoConfig:
-    try:
-        data = yamlio.load(content)
-    except Exception as exc:
-        raise InputError(f"{source} is not valid YAML: {exc}".splitlines()[0]) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(f"{source} does not hold a YAML mapping.")
-    try:
-        return RepoConfig.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"{source} is invalid at {where}: {first['msg']}") from None
+    return documents.parse(content, RepoConfig, source, empty_ok=True)
 
 
 def load_config(repo_root: Path) -> RepoConfig:

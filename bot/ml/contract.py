@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot import documents
 from bot.errors import InputError
-from bot.registry import yamlio
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,18 +87,7 @@ class Violation:
 
 
 def parse_contract(content: bytes | str, source: str) -> Contract:
-    try:
-        data = yamlio.load(content)
-    except Exception as exc:
-        raise InputError(f"contract {source} is not valid YAML: {exc}".splitlines()[0]) from None
-    if not isinstance(data, dict):
-        raise InputError(f"contract {source} does not hold a YAML mapping.")
-    try:
-        return Contract.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"contract {source} is invalid at {where}: {first['msg']}") from None
+    return documents.parse(content, Contract, f"contract {source}")
 
 
 def load_contract(path: Path) -> Contract:

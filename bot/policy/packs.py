@@ -10,11 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from bot import documents
 from bot.errors import InputError
 from bot.policy.schema import Policy
-from bot.registry import yamlio
 
 PACKS = ("default", "strict")
 
@@ -49,22 +47,11 @@ def load_pack_data(name_or_path: str, repo_root: Path | None = None) -> dict[str
             raise InputError(
                 f"policy '{name_or_path}' is neither a pack ({', '.join(PACKS)}) nor a file."
             )
-    try:
-        data = yamlio.load(path.read_bytes())
-    except Exception as exc:
-        raise InputError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} does not hold a YAML mapping.")
-    return data
+    return documents.load_mapping(path.read_bytes(), str(path))
 
 
 def build(data: Mapping[str, Any], source: str) -> Policy:
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InputError(f"policy from {source} is invalid at {where}: {first['msg']}") from None
+    return documents.validate(data, Policy, f"policy from {source}")
 
 
 def load_pack(name: str) -> Policy:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot import documents
 from bot.errors import InputError
 from bot.registry import semver, yamlio
 from bot.registry.names import MODEL_NAME, STAGE_NAME
@@ -133,24 +134,13 @@ def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _describe(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
 def parse_file(path: str, content: bytes, kind: type[BaseModel]) -> Any:
     """Parse a registry file, naming the file and the first problem on failure."""
-    try:
-        data = yamlio.load(content)
-    except Exception as exc:
-        raise InputError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} does not hold a YAML mapping.")
+    data = documents.load_mapping(content, path)
     if data.get("schema") != SCHEMA:
         raise InputError(f"{path} has schema {data.get('schema')!r}; this mlbot reads {SCHEMA}.")
     try:
         return kind.model_validate(data)
     except ValidationError as err:
-        raise InputError(f"{path} does not match the {SCHEMA} schema: {_describe(err)}") from None
+        problem = documents.where(err)
+        raise InputError(f"{path} does not match the {SCHEMA} schema: {problem}") from None
