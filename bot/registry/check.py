@@ -67,42 +67,41 @@ def check(store: RegistryStore) -> list[Problem]:
 
     refs = store.tags()
     problems += _check_tags(store, refs, versions, stages)
-    problems += _check_declared_tags(store, refs, set(versions) | set(stages))
+    problems += _check_declared_tags(store, refs)
     return problems
 
 
-def _check_declared_tags(
-    store: RegistryStore, refs: list[tags.TagRef], models: set[str]
-) -> list[Problem]:
+def _check_declared_tags(store: RegistryStore, refs: list[tags.TagRef]) -> list[Problem]:
     """Every tag a registry commit declares (Mlbot-Tag lines) exists, on the declared target.
 
     Over the GitHub API tags are created after the branch moves; a write cut short
-    leaves a commit without some of its tags until the next read creates them.
+    leaves a commit without some of its tags until the next read creates them. One
+    log of the whole registry, oldest last: one git process however many models.
     """
     by_name = {ref.name: ref for ref in refs}
     problems = []
-    for model in sorted(models):
-        for info in store.log(model):
-            for spec in plan.declared_tags(info.sha, info.message):
-                ref = by_name.get(spec.name)
-                where = f"commit {info.sha[:12]}"
-                if ref is None:
-                    problems.append(
-                        Problem(
-                            where,
-                            f"declares tag {spec.name}, which does not exist yet (the write was "
-                            f"cut short; the next registry read of {model} through the bot "
-                            "creates it).",
-                        )
+    for info in store.log(None):
+        for spec in plan.declared_tags(info.sha, info.message):
+            ref = by_name.get(spec.name)
+            where = f"commit {info.sha[:12]}"
+            model = spec.name.split("@")[0].split("#")[0]
+            if ref is None:
+                problems.append(
+                    Problem(
+                        where,
+                        f"declares tag {spec.name}, which does not exist yet (the write was "
+                        f"cut short; the next registry read of {model} through the bot "
+                        "creates it).",
                     )
-                elif ref.target != spec.target:
-                    problems.append(
-                        Problem(
-                            where,
-                            f"declares tag {spec.name} on {spec.target[:12]}, but it points at "
-                            f"{ref.target[:12]}.",
-                        )
+                )
+            elif ref.target != spec.target:
+                problems.append(
+                    Problem(
+                        where,
+                        f"declares tag {spec.name} on {spec.target[:12]}, but it points at "
+                        f"{ref.target[:12]}.",
                     )
+                )
     return problems
 
 

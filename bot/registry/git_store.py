@@ -181,13 +181,13 @@ class GitStore:
     def snapshot(self, head: str | None) -> Snapshot:
         return read_snapshot(self, head)
 
-    def log(self, model: str) -> list[CommitInfo]:
+    def log(self, model: str | None = None) -> list[CommitInfo]:
+        """Registry commits, newest first: of one model, or of every model."""
         head = self.head()
         if head is None:
             return []
-        out = self._run(
-            "log", "--format=%H%x00%at%x00%B%x1e", head, "--", f"registry/{model}/"
-        ).stdout
+        path = f"registry/{model}/" if model else "registry/"
+        out = self._run("log", "--format=%H%x00%at%x00%B%x1e", head, "--", path).stdout
         commits = []
         for record in out.split("\x1e"):
             record = record.lstrip("\n")

@@ -262,13 +262,14 @@ class GitHubStore:
             page += 1
         return out
 
-    def log(self, model: str) -> list[CommitInfo]:
+    def log(self, model: str | None = None) -> list[CommitInfo]:
+        """Registry commits, newest first: of one model, or of every model."""
         head = self.head()
         if head is None:
             return []
         return [
             CommitInfo(c["sha"], _parse_iso(c["commit"]["author"]["date"]), c["commit"]["message"])
-            for c in self._commits(head, f"registry/{model}/", 100)
+            for c in self._commits(head, f"registry/{model}/" if model else "registry/", 100)
         ]
 
     def read_model(self, model: str, head: str | None) -> ModelState:

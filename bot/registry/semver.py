@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Literal
 
 import semver
@@ -35,7 +36,9 @@ def is_version(text: str) -> bool:
     return True
 
 
+@cache
 def sort_key(version: str) -> semver.Version:
+    # Cached: sorting a large registry parses the same names tens of thousands of times.
     return parse(version)
 
 

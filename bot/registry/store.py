@@ -61,7 +61,8 @@ class RegistryStore(Protocol):
 
     def list_files(self, head: str, prefix: str) -> list[str]: ...
 
-    def log(self, model: str) -> list[CommitInfo]: ...
+    def log(self, model: str | None = None) -> list[CommitInfo]:
+        """Registry commits, newest first: of one model, or (None) of every model."""
 
     def write(self, parent: str | None, change: Change, author: Identity) -> str:
         """Write one commit and its tags atomically; raise StaleHead if `parent` is stale."""
