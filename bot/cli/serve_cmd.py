@@ -11,7 +11,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument(
-        "--workers", type=int, default=None, help="worker threads (default MLBOT_WORKERS or 4)"
+        "--workers",
+        type=int,
+        default=None,
+        help="threads running jobs (default MLBOT_WORKERS or 4)",
     )
     parser.set_defaults(func=run)
 
@@ -37,15 +40,18 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.server import logs
     from bot.server.app import create_app
+    from bot.server.worker_process import DEFAULT_ROUTER
 
     logs.configure(settings.log_level, settings.secret_values())
-    # The queue writer and the workers are threads: with Python's default 5 ms
-    # GIL switch interval, each hand-off between them and the busy event loop
-    # could add up to 5 ms to an acknowledgement.
+    # The queue writer is a thread: with Python's default 5 ms GIL switch
+    # interval, each hand-off between it and the busy event loop could add up
+    # to 5 ms to an acknowledgement.
     import sys
 
     sys.setswitchinterval(0.001)
-    app = create_app(settings)
+    # The workers run in a child process, so running jobs never holds the GIL
+    # the acknowledgements need.
+    app = create_app(settings, worker_process=DEFAULT_ROUTER)
     uvicorn.run(
         app,
         host=args.host,

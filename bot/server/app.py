@@ -27,6 +27,7 @@ from bot.server.intake import Intake
 from bot.server.metrics import Metrics
 from bot.server.queue import JobStore
 from bot.server.settings import Settings
+from bot.server.worker_process import DEFAULT_ROUTER, WorkerProcess, load_router
 from bot.server.workers import WorkerPool
 from bot.webhooks.context import GitHubFactory
 from bot.webhooks.router import Router
@@ -84,19 +85,31 @@ def create_app(
     settings: Settings,
     router: Router | None = None,
     github_factory: GitHubFactory | None = None,
+    *,
+    worker_process: str | None = None,
 ) -> BotApp:
-    """The ASGI app; its lifespan opens the queue and starts the intake and the workers."""
+    """The ASGI app; its lifespan opens the queue and starts the intake and the workers.
+
+    The workers are threads of this process by default. With `worker_process`
+    (the `module:attribute` of a router, as `mlbot serve` passes it) they run
+    that router in a child process instead, with GitHub clients built from the
+    settings, and this process only acknowledges deliveries.
+    """
     settings.require_webhook_secret()
     if router is None:
-        from bot.webhooks.handlers import router as default_router
-
-        router = default_router
+        router = load_router(worker_process or DEFAULT_ROUTER)
     store = JobStore(settings.database, settings.queue_sync)
     metrics = Metrics()
     metrics.watch_queue(store.counts)
-    pool = WorkerPool(
-        store, router, settings, metrics, github_factory or default_github_factory(settings)
-    )
+    pool: WorkerPool | WorkerProcess
+    if worker_process is not None:
+        if github_factory is not None:
+            raise ValueError("a worker process builds its own GitHub clients from the settings")
+        pool = WorkerProcess(settings, metrics, worker_process)
+    else:
+        pool = WorkerPool(
+            store, router, settings, metrics, github_factory or default_github_factory(settings)
+        )
     intake = Intake(store, on_stored=pool.wake)
     handled = frozenset(router.events())
 
