@@ -45,3 +45,46 @@ def test_a_comment_on_a_pull_request_is_told_from_one_on_an_issue():
     on_issue = payloads.Issue.model_validate({"number": 2})
     assert on_pr.is_pull_request
     assert not on_issue.is_pull_request
+
+
+BROKEN = [
+    ("issue_comment", {"action": "created"}),
+    ("issue_comment", {"action": "created", "issue": {"number": 1}, "comment": {"id": "x"}}),
+    ("push", {}),
+    ("push", {"ref": "refs/heads/main", "commits": [{"message": "no id"}]}),
+    ("pull_request", {"action": "opened", "number": 1, "pull_request": {**PR, "head": {}}}),
+    ("ping", {"hook": {"events": "not-a-list"}}),
+    ("installation", {"action": "created", "installation": {"id": None}}),
+]
+
+
+@pytest.mark.parametrize(("event", "payload"), BROKEN)
+def test_the_intake_check_refuses_what_parse_refuses(event, payload):
+    body = json.dumps(payload).encode()
+    with pytest.raises(ValidationError):
+        payloads.parse(event, body)
+    with pytest.raises(ValidationError):
+        payloads.check(event, body)
+
+
+def test_the_intake_check_accepts_every_github_example_and_reads_the_same_routing_fields():
+    from tests.webhooks.test_real_payloads import all_examples
+
+    checked = 0
+    for event, examples in all_examples().items():
+        for example in examples:
+            body = json.dumps({**example, "field_github_adds_later": {"x": [1]}}).encode()
+            full, light = payloads.parse(event, body), payloads.check(event, body)
+            assert (light.action, light.installation, light.sender) == (
+                full.action,
+                _light(full.installation),
+                _light(full.sender),
+            )
+            assert not light.model_extra
+            checked += 1
+    assert checked >= 300
+
+
+def _light(model):
+    # The same fields, without the unknown ones the full parse keeps.
+    return None if model is None else type(model).model_validate(model.model_dump(), extra="ignore")
