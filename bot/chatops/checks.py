@@ -339,3 +339,32 @@ def done_by(rc: RepoContext, model: str, comment_url: str) -> tuple[str, list[st
         if comment_url in audit.parse_trailers(info.message).get("Command", []):
             return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]
     return None
+
+
+@dataclass(frozen=True)
+class Preamble:
+    """What every registry-changing command checks first, before its own gates."""
+
+    found: list[Check]
+    pull: dict[str, Any] | None
+    head_sha: str | None
+    model: str
+    policy: Any
+    # (commit, tags) when this very comment's command was already carried out: a retried
+    # job or a completed pending promotion must answer, never write twice.
+    replay: tuple[str, list[str]] | None
+
+
+def preamble(
+    rc: RepoContext, req: Any, named_model: str | None, usage: str, *, completing: bool
+) -> Preamble:
+    found = [permission(req.requester, rc.permission(req.requester))]
+    pull = head_sha = None
+    if req.is_pull:
+        pull = rc.pull(req.number)
+        head_sha = str(pull["head"]["sha"])
+        found += pull_request(pull, rc.full_name, req.default_branch)
+    model = resolve_model(rc, named_model, usage, head_sha)
+    policy = rc.policy(model)
+    replay = done_by(rc, model, req.comment_url) if req.retry or completing else None
+    return Preamble(found, pull, head_sha, model, policy, replay)

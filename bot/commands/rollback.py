@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.chatops import checks, pending
 from bot.chatops.replies import Reply, UsageError
@@ -72,22 +72,13 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     from bot.registry import audit, plan, schema
     from bot.registry.service import GateRefused
 
-    found: list[Any] = [checks.permission(req.requester, rc.permission(req.requester))]
-    head_sha = None
-    if req.is_pull:
-        pull = rc.pull(req.number)
-        head_sha = str(pull["head"]["sha"])
-        found += checks.pull_request(pull, rc.full_name, req.default_branch)
-    model = checks.resolve_model(rc, args.model, USAGE, head_sha)
-    policy = rc.policy(model)
-    if req.retry or completing:
-        already = checks.done_by(rc, model, req.comment_url)
-        if already is not None:
-            return Reply(
-                "done",
-                "again",
-                {"model": model, "action": NAME, "commit": already[0], "tags": already[1]},
-            )
+    pre = checks.preamble(rc, req, args.model, USAGE, completing=completing)
+    if pre.replay is not None:
+        commit, tags = pre.replay
+        return Reply(
+            "done", "again", {"model": pre.model, "action": NAME, "commit": commit, "tags": tags}
+        )
+    found, _pull, head_sha, model, policy = pre.found, pre.pull, pre.head_sha, pre.model, pre.policy
     stage = policy.baseline_stage
     state = rc.state(model)
     if args.to is not None:
