@@ -241,21 +241,9 @@ def chart_metric(policy: Policy | None, candidate_metrics: Mapping[str, object])
 # -- templates -----------------------------------------------------------------------------------
 @cache
 def _env():
-    import jinja2
+    from bot import rendering
 
-    from bot.diff.render import fmt, md
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.chatops", "templates"),
-        autoescape=False,  # noqa: S701 - Markdown, not HTML; values from PRs pass through md()
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = md
-    env.filters["fmt"] = fmt
-    return env
+    return rendering.environment("bot.chatops")
 
 
 def render(name: str, **context: Any) -> str:

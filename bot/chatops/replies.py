@@ -52,19 +52,9 @@ class Reply:
 
 @cache
 def _env() -> Any:
-    import jinja2
+    from bot import rendering
 
-    from bot.diff.render import md
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.chatops", "templates"),
-        autoescape=False,  # noqa: S701 - Markdown, not HTML; words from comments go through md()
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["md"] = md
+    env = rendering.environment("bot.chatops")
     env.filters["code"] = code
     return env
 

@@ -55,7 +55,7 @@ def _neutral(text: str) -> str:
     """Reason text for a PR body: no @mention pings, no `closes #N` of other issues."""
     text = " ".join(str(text).split())[:REASON_LIMIT]
     text = re.sub(r"([@#])(?=[\w-])", "\\1\u200b", text)
-    from bot.diff.render import md
+    from bot.rendering import md
 
     return md(text)
 

@@ -8,11 +8,12 @@ limit: details go first, then table rows, each cut with a visible note.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
+from bot import rendering
 from bot.diff.metrics import diff as metric_diff
 from bot.diff.metrics import flatten
+from bot.rendering import fmt, md
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Metric names that are better when lower, when the policy does not say.
@@ -20,36 +21,8 @@ _LOWER_IS_BETTER = ("loss", "error", "mse", "mae", "rmse", "mape", "latency", "l
 _HIGHER_IS_BETTER = ("accuracy", "f1", "auc", "precision", "recall", "r2", "score")
 
 
-@cache
 def _env():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.diff", "templates"),
-        autoescape=False,  # noqa: S701 - Markdown, not HTML; every value passes through md()
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def md(value: object) -> str:
-    """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks)."""
-    text = str(value)
-    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
-        text = text.replace(char, escaped)
-    return " ".join(text.split())
-
-
-def fmt(value: object) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return md(value)
+    return rendering.environment("bot.diff")
 
 
 def direction(name: str, directions: Mapping[str, str]) -> str | None:

@@ -8,16 +8,9 @@ from typing import Any
 
 @functools.cache
 def _env():
-    import jinja2
+    from bot import rendering
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("bot.ml", "templates"),
-        autoescape=False,  # Markdown, not HTML  # noqa: S701
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = rendering.environment("bot.ml")
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     env.filters["pct"] = lambda v: f"{v:.1%}"

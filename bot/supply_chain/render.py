@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import jinja2
-
+from bot import rendering
 from bot.supply_chain.cosign import SignatureVerdict
 from bot.supply_chain.policy import SEVERITIES
 from bot.supply_chain.trivy import ScanResult
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("bot.supply_chain", "templates"),
-    autoescape=False,  # Markdown and terminal text, not HTML  # noqa: S701
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
+_ENV = rendering.environment("bot.supply_chain")
 
-
-def _md(text: object) -> str:
-    # Finding titles come from scanned third-party data: keep them from breaking tables.
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-
-
-_ENV.filters["md"] = _md
+# Finding titles come from scanned third-party data: the shared `md` filter keeps them
+# from breaking tables or injecting HTML.
 
 
 def _ctx(result: ScanResult) -> dict[str, object]:

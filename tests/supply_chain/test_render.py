@@ -34,7 +34,7 @@ def test_scan_markdown_passes_and_escapes_untrusted_text(trivy_dir):
     vuln["PkgName"] = "evil|<img src=x>"
     result = scan(json.dumps(doc).encode(), TrivyPolicy())
     md = scan_markdown(result)
-    assert "evil\\|&lt;img src=x>" in md and "<img" not in md
+    assert "evil\\|&lt;img src=x&gt;" in md and "<img" not in md
     assert scan_markdown(scan(json.dumps(doc).encode(), TrivyPolicy(blocking_severities=[])))
     clean = scan_markdown(scan(json.dumps(doc).encode(), TrivyPolicy(blocking_severities=[])))
     assert clean.startswith("#### ✅ Trivy scan: passed") and "Blocking findings" not in clean

@@ -1,0 +1,53 @@
+"""Markdown from Jinja2 templates kept beside the code that fills them.
+
+Every comment, issue body, reply and summary comes from a package's
+`templates/` folder through one environment per package. Autoescape is off
+because the output is Markdown, not HTML: every value that comes from
+outside (comments, PR data, scan reports) passes through `md`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+def md(value: object) -> str:
+    """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks)."""
+    text = str(value)
+    for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(char, escaped)
+    return " ".join(text.split())
+
+
+def fmt(value: object) -> str:
+    """A metric value for a table: 4 significant digits, a dash for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return md(value)
+
+
+@cache
+def environment(package: str) -> Any:
+    """The Jinja2 environment of `<package>/templates`, with the `md` and `fmt` filters."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        autoescape=False,  # noqa: S701 - Markdown, not HTML; outside values go through md()
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md"] = md
+    env.filters["fmt"] = fmt
+    return env
+
+
+def render(package: str, template: str, **context: Any) -> str:
+    return environment(package).get_template(template).render(**context)
