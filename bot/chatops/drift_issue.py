@@ -83,9 +83,9 @@ def open_issues(gh: GitHub, full_name: str, model: str) -> list[dict[str, Any]]:
 
 
 def _render(name: str, **context: Any) -> str:
-    from bot.chatops.metric_comment import render
+    from bot import rendering
 
-    return render(name, **context)
+    return rendering.render("bot.chatops", name, **context)
 
 
 def open_or_comment(

@@ -141,9 +141,9 @@ def _lock_for(full_name: str, model: str) -> threading.Lock:
 
 
 def _render(name: str, **context: Any) -> str:
-    from bot.chatops.metric_comment import render
+    from bot import rendering
 
-    return render(name, **context)
+    return rendering.render("bot.chatops", name, **context)
 
 
 def _live_since(gh: GitHub, full_name: str, branch: str, model: str) -> tuple[str, Any]:
