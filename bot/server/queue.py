@@ -113,6 +113,11 @@ class JobStore:
             )
             conn.execute(f"PRAGMA synchronous={self._intake_sync if durable else 'NORMAL'}")
             conn.execute("PRAGMA busy_timeout=30000")
+            if durable:
+                # Copying the log into the database (a checkpoint) is left to the
+                # workers' connections, which commit often too: in the intake it
+                # would double the writes an acknowledgement waits for.
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             setattr(self._local, name, conn)
             with self._lock:
                 self._connections.append(conn)
@@ -131,48 +136,35 @@ class JobStore:
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, batch: list[NewJob], now: float) -> list[bool]:
-        # A handful of statements per batch, whatever its size: every statement
-        # releases and retakes the GIL, and retaking it from a busy event loop
-        # is what an acknowledgement would wait for.
-        ids = [job.delivery_id for job in batch]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            marks = ",".join("?" * len(ids))
-            seen = {
-                row[0]
-                for row in conn.execute(
-                    f"SELECT delivery_id FROM jobs WHERE delivery_id IN ({marks})",  # noqa: S608
-                    ids,
-                )
-            }
-            results: list[bool] = []
-            rows: list[object] = []
-            for job in batch:
-                new = job.delivery_id not in seen
-                results.append(new)
-                if new:
-                    seen.add(job.delivery_id)  # a second copy in this batch is a redelivery
-                    rows += (
-                        job.delivery_id,
-                        job.event,
-                        job.action,
-                        job.installation_id,
-                        job.payload,
-                        now,
-                        now,
-                    )
-            if rows:
-                # Only placeholders are joined into the SQL; every value is a parameter.
-                values = ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * (len(rows) // 7))
-                columns = (
-                    "delivery_id, event, action, installation_id, payload, received_at, next_run_at"
-                )
-                sql = f"INSERT INTO jobs ({columns}) VALUES {values}"  # noqa: S608
-                conn.execute(sql, rows)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        # One statement per batch, whatever its size, and no explicit transaction
+        # around it (a statement is one): every statement releases and retakes
+        # the GIL, and retaking it from a busy event loop is what an
+        # acknowledgement would wait for. A delivery id already stored conflicts
+        # and is not returned: that is a redelivery.
+        rows: list[object] = []
+        for job in batch:
+            rows += (
+                job.delivery_id,
+                job.event,
+                job.action,
+                job.installation_id,
+                job.payload,
+                now,
+                now,
+            )
+        # Only placeholders are joined into the SQL; every value is a parameter.
+        values = ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        sql = (
+            "INSERT INTO jobs (delivery_id, event, action, installation_id, payload,"  # noqa: S608
+            f" received_at, next_run_at) VALUES {values}"
+            " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id"
+        )
+        stored = {row[0] for row in conn.execute(sql, rows).fetchall()}
+        results: list[bool] = []
+        for job in batch:
+            # A second copy within the batch is a redelivery of the first.
+            results.append(job.delivery_id in stored)
+            stored.discard(job.delivery_id)
         return results
 
     # -- workers --------------------------------------------------------------

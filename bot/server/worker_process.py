@@ -11,9 +11,10 @@ The parent (`WorkerProcess`, in the server) and the child (`main`, run as
   command line or into a file), then one byte per stored batch of jobs, which
   wakes idle workers (no polling); end of file means "stop": running jobs
   finish, the child exits;
-- stdout: one JSON line per metric update (jobs done/retried/dead, job
-  durations, GitHub requests and errors), applied to the server's /metrics,
-  and a first line saying the workers are running (/healthz waits for it).
+- stdout: a first line saying the workers are running (/healthz waits for
+  it), then metric updates (jobs done/retried/dead, job durations, GitHub
+  requests and errors), summed over a tenth of a second per line, which the
+  server applies to its /metrics.
 
 Crash semantics are those of threads in one process: the child asks the
 kernel to kill it when its parent dies (Linux `PR_SET_PDEATHSIG`), so a
@@ -167,10 +168,14 @@ class WorkerProcess:
                 self._ready = True
                 continue
             try:
-                family, labels, value = message
-                kind = _RELAYED[family]
-                child = getattr(self._metrics, family).labels(*labels)
-                getattr(child, kind)(float(value))
+                for family, labels, values in message:
+                    kind = _RELAYED[family]
+                    child = getattr(self._metrics, family).labels(*labels)
+                    if kind == "inc":
+                        child.inc(float(values))
+                    else:
+                        for value in values:
+                            child.observe(float(value))
             except (KeyError, TypeError, ValueError):
                 log.warning("unreadable metric update from the worker process")
 
@@ -178,42 +183,82 @@ class WorkerProcess:
 # -- the child ----------------------------------------------------------------
 
 
-_Write = Callable[[str, list[str], float], None]
+_Record = Callable[[str, tuple[str, ...], float], None]
 
 
 class _RelayedChild:
-    def __init__(self, write: _Write, family: str, labels: list[str]) -> None:
-        self._write, self._family, self._labels = write, family, labels
+    def __init__(self, record: _Record, family: str, labels: tuple[str, ...]) -> None:
+        self._record, self._family, self._labels = record, family, labels
 
     def inc(self, amount: float = 1) -> None:
-        self._write(self._family, self._labels, amount)
+        self._record(self._family, self._labels, amount)
 
     def observe(self, value: float) -> None:
-        self._write(self._family, self._labels, value)
+        self._record(self._family, self._labels, value)
 
 
 class _RelayedFamily:
-    def __init__(self, write: _Write, family: str) -> None:
-        self._write, self._family = write, family
+    def __init__(self, record: _Record, family: str) -> None:
+        self._record, self._family = record, family
 
     def labels(self, *values: str) -> _RelayedChild:
-        return _RelayedChild(self._write, self._family, list(values))
+        return _RelayedChild(self._record, self._family, values)
 
 
 class MetricsRelay:
-    """Stands in for `Metrics` in the child: each update is a line on stdout for the server."""
+    """Stands in for `Metrics` in the child: updates are summed and sent to the server.
 
-    def __init__(self, out: IO[bytes]) -> None:
+    One line every `interval` seconds at most (and a last one at `close`),
+    whatever the job rate: a line per update would cost the server more than
+    the update itself.
+    """
+
+    def __init__(self, out: IO[bytes], interval: float = 0.1) -> None:
         self._fd = out.fileno()
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._sums: dict[tuple[str, tuple[str, ...]], float] = {}
+        self._observed: dict[tuple[str, tuple[str, ...]], list[float]] = {}
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._flush_often, name="mlbot-metrics", daemon=True)
         for family in _RELAYED:
-            setattr(self, family, _RelayedFamily(self._write, family))
+            setattr(self, family, _RelayedFamily(self._record, family))
 
-    def _write(self, family: str, labels: list[str], value: float) -> None:
-        # One write of a short line is atomic, so worker threads need no lock.
-        os.write(self._fd, json.dumps([family, labels, value]).encode() + b"\n")
+    def _record(self, family: str, labels: tuple[str, ...], value: float) -> None:
+        key = (family, labels)
+        with self._lock:
+            if _RELAYED[family] == "inc":
+                self._sums[key] = self._sums.get(key, 0.0) + value
+            else:
+                self._observed.setdefault(key, []).append(value)
 
     def ready(self) -> None:
-        os.write(self._fd, json.dumps(_READY).encode() + b"\n")
+        self._send(_READY)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            sums, self._sums = self._sums, {}
+            observed, self._observed = self._observed, {}
+        updates = [[f, list(labels), value] for (f, labels), value in sums.items()]
+        updates += [[f, list(labels), values] for (f, labels), values in observed.items()]
+        if updates:
+            self._send(updates)
+
+    def _flush_often(self) -> None:
+        while not self._closed.wait(self._interval):
+            self.flush()
+
+    def _send(self, message: object) -> None:
+        data = json.dumps(message).encode() + b"\n"
+        while data:  # a long line may be written in parts; only this thread writes
+            data = data[os.write(self._fd, data) :]
 
 
 def _die_with_parent(parent: int) -> None:
@@ -277,6 +322,7 @@ def main(argv: list[str]) -> int:
             pool.wake(sum(data))
     finally:
         pool.stop()
+        relay.close()
         store.close()
         lock.close()
     return 0
