@@ -4,13 +4,19 @@ In one run, on loopback, the same N signed deliveries are sent at a fixed
 concurrency to
 - a bare FastAPI app whose POST /webhook only returns 202 (the baseline), and
 - `mlbot serve` (signature check, payload model, durable SQLite group commit,
-  workers running the ping handler meanwhile).
+  its worker process running the ping handler meanwhile).
 Both run under the same uvicorn in subprocesses of their own. `mlbot serve`
 is measured twice: with the default MLBOT_QUEUE_SYNC=full (an fsync before
 every acknowledgement batch) and with MLBOT_QUEUE_SYNC=normal (no fsync).
 Prints p50/p99 acknowledgement latency, requests per second (median of the
 rounds) and the ratio to the bare endpoint.
 Targets: p99 under 25 ms; at least 70 % of the bare endpoint's throughput.
+
+Acknowledging is not the whole work: after each round the benchmark waits
+until the workers have run every stored job before the next server's round
+starts (so a backlog never slows the next one down), and prints how long that
+took ("drain s") and the CPU time the server's processes spent per delivery,
+workers included ("CPU us/req", on Linux).
 
 The deliveries are GitHub's example `ping` payloads (npm @octokit/webhooks-examples):
 `ping` is the one event the bot handles before the chat-ops features exist, so
@@ -146,12 +152,51 @@ def measure(port: int, n: int, concurrency: int, event: str = "ping") -> tuple[l
     return latencies, n / elapsed
 
 
-def summary(latencies: list[float], rates: list[float]) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (Linux /proc; 0 elsewhere)."""
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                pids += [int(child) for child in f.read().split()]
+        total = 0
+        for each in pids:
+            with open(f"/proc/{each}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    except OSError:
+        return 0.0
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_drained(database: Path, expected: int, timeout: float = 300) -> float:
+    """Seconds until `expected` jobs are done (the workers caught up)."""
+    from bot.server.queue import JobStore
+
+    started = time.perf_counter()
+    if not database.exists():
+        return 0.0
+    store = JobStore(database)
+    try:
+        while store.counts()["done"] < expected:
+            if time.perf_counter() - started > timeout:
+                raise SystemExit(f"the workers did not drain {database} in {timeout} s")
+            time.sleep(0.02)
+    finally:
+        store.close()
+    return time.perf_counter() - started
+
+
+def summary(
+    latencies: list[float], rates: list[float], drains: list[float], cpu: float, n: int
+) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
         "rps": statistics.median(rates),
+        "drain_s": statistics.median(drains),
+        "cpu_us": cpu / n * 1e6,
     }
 
 
@@ -176,44 +221,71 @@ def main() -> int:
             "mlbot serve, unhandled": (serve_argv, {"MLBOT_QUEUE_SYNC": "full"}),
         }
         running = {}
+        databases = {}
         try:
             for name, (argv, extra) in servers.items():
+                databases[name] = Path(tmp) / f"{len(running)}.sqlite3"
                 env = {
                     "MLBOT_WEBHOOK_SECRET": SECRET,
-                    "MLBOT_DATABASE": str(Path(tmp) / f"{len(running)}.sqlite3"),
+                    "MLBOT_DATABASE": str(databases[name]),
                     "PYTHONPATH": str(ROOT),
                     **extra,
                 }
                 running[name] = start(argv, env)
             latencies: dict[str, list[float]] = {name: [] for name in servers}
             rates: dict[str, list[float]] = {name: [] for name in servers}
+            drains: dict[str, list[float]] = {name: [] for name in servers}
+            cpu: dict[str, float] = dict.fromkeys(servers, 0.0)
+            stored: dict[str, int] = dict.fromkeys(servers, 0)
             event = {"mlbot serve, unhandled": "watch"}
+            handled = {"mlbot serve", "mlbot serve, sync=normal"}
             for name, (_, port) in running.items():
                 measure(port, args.warmup, args.concurrency, event.get(name, "ping"))
+                if name in handled:
+                    stored[name] += args.warmup
+                    wait_drained(databases[name], stored[name])
             # Rounds alternate between the servers, so load from elsewhere on the
             # machine falls on all of them alike.
             for _ in range(args.rounds):
-                for name, (_, port) in running.items():
+                for name, (proc, port) in running.items():
+                    before = cpu_seconds(proc.pid)
                     lat, rate = measure(
                         port, args.requests, args.concurrency, event.get(name, "ping")
                     )
+                    if name in handled:
+                        stored[name] += args.requests
+                        drains[name].append(wait_drained(databases[name], stored[name]))
+                    else:
+                        drains[name].append(0.0)
+                    cpu[name] += cpu_seconds(proc.pid) - before
                     latencies[name] += lat
                     rates[name].append(rate)
         finally:
             for proc, _ in running.values():
                 proc.terminate()
                 proc.wait(30)
-    results = {name: summary(latencies[name], rates[name]) for name in servers}
+    total = args.rounds * args.requests
+    results = {
+        name: summary(latencies[name], rates[name], drains[name], cpu[name], total)
+        for name in servers
+    }
     print(
         f"webhook ack on loopback: {args.rounds} rounds x {args.requests} signed ping deliveries"
         f" per server, concurrency {args.concurrency}, {os.cpu_count()} CPUs"
     )
-    print(f"{'server':<26} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'vs bare':>8}")
+    print(
+        f"{'server':<26} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'vs bare':>8}"
+        f" {'drain s':>8} {'CPU us/req':>11}"
+    )
     bare = results["bare FastAPI 202"]
     for name, r in results.items():
         ratio = r["rps"] / bare["rps"]
-        print(f"{name:<26} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f} {ratio:>8.0%}")
+        print(
+            f"{name:<26} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['rps']:>8.0f} {ratio:>8.0%}"
+            f" {r['drain_s']:>8.2f} {r['cpu_us']:>11.0f}"
+        )
     print("targets: p99 < 25 ms; throughput >= 70 % of the bare endpoint")
+    print("drain s: after a round, until the workers had run every stored job (median)")
     return 0
 
 

@@ -29,6 +29,7 @@ from bot.server.queue import JobStore
 from bot.server.settings import Settings
 from bot.server.worker_process import DEFAULT_ROUTER, WorkerProcess, load_router
 from bot.server.workers import WorkerPool
+from bot.server.writer_process import WriterProcess
 from bot.webhooks.context import GitHubFactory
 from bot.webhooks.router import Router
 
@@ -90,10 +91,11 @@ def create_app(
 ) -> BotApp:
     """The ASGI app; its lifespan opens the queue and starts the intake and the workers.
 
-    The workers are threads of this process by default. With `worker_process`
-    (the `module:attribute` of a router, as `mlbot serve` passes it) they run
-    that router in a child process instead, with GitHub clients built from the
-    settings, and this process only acknowledges deliveries.
+    The queue writer and the workers are threads of this process by default.
+    With `worker_process` (the `module:attribute` of a router, as `mlbot serve`
+    passes it) each is a child process instead (`bot.server.writer_process`,
+    `bot.server.worker_process`): the workers run that router with GitHub
+    clients built from the settings, and this process only acknowledges.
     """
     settings.require_webhook_secret()
     if router is None:
@@ -110,7 +112,11 @@ def create_app(
         pool = WorkerPool(
             store, router, settings, metrics, github_factory or default_github_factory(settings)
         )
-    intake = Intake(store, on_stored=pool.wake)
+    intake: Intake | WriterProcess
+    if worker_process is not None:
+        intake = WriterProcess(settings, on_stored=pool.wake)
+    else:
+        intake = Intake(store, on_stored=pool.wake)
     handled = frozenset(router.events())
 
     @asynccontextmanager
@@ -131,7 +137,10 @@ def create_app(
         try:
             yield
         finally:
-            intake.stop()
+            if isinstance(intake, WriterProcess):
+                await intake.aclose()
+            else:
+                intake.stop()
             await run_in_threadpool(pool.stop)
             store.close()
             log.info("mlbot bot stopped")

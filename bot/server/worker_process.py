@@ -65,7 +65,7 @@ def load_router(spec: str) -> Any:
     return getattr(importlib.import_module(module), attribute or "router")
 
 
-def _settings_line(settings: Settings) -> bytes:
+def settings_line(settings: Settings) -> bytes:
     values = {
         name: value.get_secret_value() if isinstance(value, SecretStr) else value
         for name, value in settings
@@ -134,7 +134,7 @@ class WorkerProcess:
             bufsize=0,
         )
         assert proc.stdin is not None
-        proc.stdin.write(_settings_line(self._settings))
+        proc.stdin.write(settings_line(self._settings))
         os.set_blocking(proc.stdin.fileno(), False)
         return proc
 
@@ -261,7 +261,7 @@ class MetricsRelay:
             data = data[os.write(self._fd, data) :]
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -285,7 +285,7 @@ def _lock_queue(database: Path) -> IO[bytes]:
 
 def main(argv: list[str]) -> int:
     router_spec, parent = argv[0], int(argv[1])
-    _die_with_parent(parent)
+    die_with_parent(parent)
     # Ctrl-C in a terminal reaches the whole process group; the server decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer

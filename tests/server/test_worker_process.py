@@ -1,9 +1,11 @@
-"""`mlbot serve` runs its workers in a child process: jobs, metrics, restarts, crashes."""
+"""`mlbot serve` stores deliveries and runs jobs in child processes: jobs, metrics,
+restarts, crashes."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -35,15 +37,28 @@ def serve(tmp_path: Path, **env: str) -> BotProcess:
     )
 
 
-def children(pid: int) -> set[int]:
-    """Live child processes of pid, whichever of its threads started them."""
+def children(pid: int, module: str | None = None) -> set[int]:
+    """Live child processes of pid (running `python -m module`, if given)."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             found |= {int(c) for c in (task / "children").read_text().split()}
         except OSError:
             continue
+    if module is not None:
+        found = {c for c in found if module in command_line(c)}
     return {c for c in found if alive(c)}
+
+
+def command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+WORKERS = "bot.server.worker_process"
+WRITER = "bot.server.writer_process"
 
 
 def alive(pid: int) -> bool:
@@ -65,7 +80,8 @@ def samples(client: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]
 def test_jobs_run_in_a_child_process_and_its_metrics_reach_the_server(tmp_path):
     bot = serve(tmp_path)
     try:
-        (worker,) = children(bot.proc.pid)
+        (worker,) = children(bot.proc.pid, WORKERS)
+        (writer,) = children(bot.proc.pid, WRITER)
         with httpx.Client(base_url=bot.url) as client:
             assert client.get("/readyz").json()["checks"]["workers"] is True
             assert deliver(client, "ping", {"zen": "z", "hook_id": 1}, "p-1").status_code == 202
@@ -79,24 +95,31 @@ def test_jobs_run_in_a_child_process_and_its_metrics_reach_the_server(tmp_path):
             assert found[queued] == 1.0
     finally:
         _, err = bot.stop()
-    # Stopping the server stops its workers; the job's log line came from the child.
-    assert not alive(worker)
+    # Stopping the server stops its children; the job's log line came from the workers.
+    assert not alive(worker) and not alive(writer)
     assert '"delivery_id": "p-1"' in err and '"msg": "job done"' in err
 
 
-def test_a_worker_process_that_dies_is_restarted(tmp_path):
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        (WORKERS, "the worker process exited; restarting it"),
+        (WRITER, "the queue writer exited; restarting it"),
+    ],
+)
+def test_a_child_process_that_dies_is_restarted(tmp_path, module, message):
     bot = serve(tmp_path)
     try:
-        (first,) = children(bot.proc.pid)
+        (first,) = children(bot.proc.pid, module)
         os.kill(first, signal.SIGKILL)
         with httpx.Client(base_url=bot.url) as client:
-            wait_for(lambda: children(bot.proc.pid) - {first}, what="a new worker process")
+            wait_for(lambda: children(bot.proc.pid, module) - {first}, what="a new child")
             wait_for(lambda: client.get("/healthz").status_code == 200, what="healthy again")
             assert deliver(client, "ping", {"zen": "z"}, "after-restart").status_code == 202
             wait_for(lambda: job_state(tmp_path / "queue.sqlite3", "after-restart") == "done")
     finally:
         _, err = bot.stop()
-    assert "the worker process exited; restarting it" in err
+    assert message in err
 
 
 def test_every_acknowledged_delivery_survives_kill_9_of_the_server(tmp_path):
@@ -126,13 +149,29 @@ def test_every_acknowledged_delivery_survives_kill_9_of_the_server(tmp_path):
     try:
         wait_for(lambda: len(acknowledged) >= 50, what="some acknowledgements")
     finally:
-        worker = children(bot.proc.pid)
+        kids = children(bot.proc.pid)
         bot.kill9()
         stop.set()
         for thread in senders:
             thread.join(30)
-    wait_for(lambda: not any(alive(pid) for pid in worker), what="the workers to die too")
+    assert len(kids) == 2
+    wait_for(lambda: not any(alive(pid) for pid in kids), what="the children to die too")
     stored = sum(queue_counts(tmp_path / "queue.sqlite3").values())
     assert stored >= len(acknowledged)
     missing = [d for d in acknowledged if job_state(tmp_path / "queue.sqlite3", d) is None]
     assert missing == []
+
+
+def test_a_delivery_the_queue_writer_cannot_store_gets_503(tmp_path):
+    bot = serve(tmp_path)
+    try:
+        with httpx.Client(base_url=bot.url) as client:
+            with sqlite3.connect(tmp_path / "queue.sqlite3") as conn:
+                conn.execute("DROP TABLE jobs")
+            response = deliver(client, "ping", {"zen": "z"}, "lost-1")
+            assert response.status_code == 503
+            assert "redeliver" in response.json()["error"]
+            assert client.get("/healthz").status_code == 200  # the writer itself is fine
+    finally:
+        _, err = bot.stop()
+    assert "the queue could not store a batch of deliveries" in err
