@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import struct
 import sys
 import threading
 from pathlib import Path
@@ -175,3 +176,18 @@ def test_a_delivery_the_queue_writer_cannot_store_gets_503(tmp_path):
     finally:
         _, err = bot.stop()
     assert "the queue could not store a batch of deliveries" in err
+
+
+@pytest.mark.parametrize("action", [None, "", "created", "a b  c", "ünïcode\n"])
+@pytest.mark.parametrize("installation_id", [None, 0, 4242])
+def test_a_job_crosses_to_the_queue_writer_unchanged(action, installation_id):
+    from bot.server.queue import NewJob
+    from bot.server.writer_process import _frames, _header, _job
+
+    job = NewJob("d-1", "issue_comment", action, installation_id, b'{"a": "b c"}')
+    header = _header(7, job)
+    frame = struct.pack("!I", len(header)) + header + job.payload
+    buffer = bytearray(struct.pack("!I", len(frame)) + frame + b"\0\0")  # and a partial frame
+    (only,) = _frames(buffer)
+    assert _job(only) == (7, job)
+    assert buffer == b"\0\0"
