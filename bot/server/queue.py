@@ -1,4 +1,4 @@
-"""The durable job queue: one SQLite table, one row per webhook delivery.
+"""The durable job queue: one SQLite row per webhook delivery.
 
 The delivery id is the primary key of the work, so a redelivery cannot make
 a second job. A row moves queued -> running -> done, or back to queued with a
@@ -13,7 +13,10 @@ for throughput (no fsync per commit; a crash of the bot still loses nothing).
 The later state changes (claimed, done, retry) commit with
 `synchronous=NORMAL`: they survive a crash of the process, and a power loss
 can at worst forget the last ones, which only makes a job run again
-(execution is at least once anyway). Each thread uses its own connections;
+(execution is at least once anyway). The payloads live in a table of their
+own: a state change rewrites a whole row, and a row holding a payload of a
+few kilobytes would be written out again (overflow pages and all) on every
+claim and completion. Each thread uses its own connections;
 writers in this process take a Python lock first, so they never spin on
 SQLite's busy handler (which sleeps in steps of milliseconds).
 """
@@ -37,7 +40,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     event           TEXT NOT NULL,
     action          TEXT,
     installation_id INTEGER,
-    payload         BLOB NOT NULL,
     state           TEXT NOT NULL DEFAULT 'queued',
     attempts        INTEGER NOT NULL DEFAULT 0,
     received_at     REAL NOT NULL,
@@ -47,7 +49,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     last_error      TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, next_run_at, seq);
+CREATE TABLE IF NOT EXISTS payloads (
+    seq     INTEGER PRIMARY KEY,
+    payload BLOB NOT NULL
+);
 """
+_JOB_COLUMNS = "seq, delivery_id, event, action, installation_id, state, attempts, last_error"
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,23 @@ class JobStore:
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        self._move_payloads_out(conn)
+
+    @staticmethod
+    def _move_payloads_out(conn: sqlite3.Connection) -> None:
+        """Upgrade a queue whose payloads are a column of `jobs` (before 0.x: one table)."""
+        with_payload = "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'payload'"
+        if not conn.execute(with_payload).fetchall():
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute(with_payload).fetchall():  # not done meanwhile by another process
+                conn.execute("INSERT OR IGNORE INTO payloads SELECT seq, payload FROM jobs")
+                conn.execute("ALTER TABLE jobs DROP COLUMN payload")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -136,35 +160,36 @@ class JobStore:
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, batch: list[NewJob], now: float) -> list[bool]:
-        # One statement per batch, whatever its size, and no explicit transaction
-        # around it (a statement is one): every statement releases and retakes
-        # the GIL, and retaking it from a busy event loop is what an
-        # acknowledgement would wait for. A delivery id already stored conflicts
-        # and is not returned: that is a redelivery.
+        # A handful of statements per batch, whatever its size. A delivery id
+        # already stored conflicts and is not returned: that is a redelivery.
         rows: list[object] = []
         for job in batch:
-            rows += (
-                job.delivery_id,
-                job.event,
-                job.action,
-                job.installation_id,
-                job.payload,
-                now,
-                now,
-            )
+            rows += (job.delivery_id, job.event, job.action, job.installation_id, now, now)
         # Only placeholders are joined into the SQL; every value is a parameter.
-        values = ",".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(batch))
+        values = ",".join(["(?, ?, ?, ?, ?, ?)"] * len(batch))
         sql = (
-            "INSERT INTO jobs (delivery_id, event, action, installation_id, payload,"  # noqa: S608
+            "INSERT INTO jobs (delivery_id, event, action, installation_id,"  # noqa: S608
             f" received_at, next_run_at) VALUES {values}"
-            " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id"
+            " ON CONFLICT (delivery_id) DO NOTHING RETURNING seq, delivery_id"
         )
-        stored = {row[0] for row in conn.execute(sql, rows).fetchall()}
-        results: list[bool] = []
-        for job in batch:
-            # A second copy within the batch is a redelivery of the first.
-            results.append(job.delivery_id in stored)
-            stored.discard(job.delivery_id)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            stored = dict(row[::-1] for row in conn.execute(sql, rows).fetchall())
+            results: list[bool] = []
+            payloads: list[object] = []
+            for job in batch:
+                # A second copy within the batch is a redelivery of the first.
+                seq = stored.pop(job.delivery_id, None)
+                results.append(seq is not None)
+                if seq is not None:
+                    payloads += (seq, job.payload)
+            if payloads:
+                marks = ",".join(["(?, ?)"] * (len(payloads) // 2))
+                conn.execute(f"INSERT INTO payloads (seq, payload) VALUES {marks}", payloads)  # noqa: S608
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
         return results
 
     # -- workers --------------------------------------------------------------
@@ -173,14 +198,31 @@ class JobStore:
         """Take the oldest due job and mark it running (one attempt more)."""
         now = time.time() if now is None else now
         rows = self._modify(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"  # noqa: S608
             " WHERE seq = (SELECT seq FROM jobs WHERE state = 'queued' AND next_run_at <= ?"
             "              ORDER BY next_run_at, seq LIMIT 1)"
-            " RETURNING seq, delivery_id, event, action, installation_id, payload, state,"
-            " attempts, last_error",
+            f" RETURNING {_JOB_COLUMNS}",
             (now, now),
         )
-        return Job(*rows[0]) if rows else None
+        return self._with_payload(rows[0]) if rows else None
+
+    def _with_payload(self, row: tuple[object, ...]) -> Job:
+        # Read outside the write lock: the payload never changes once stored.
+        found = (
+            self._conn().execute("SELECT payload FROM payloads WHERE seq = ?", (row[0],)).fetchone()
+        )
+        seq, delivery_id, event, action, installation_id, state, attempts, last_error = row
+        return Job(
+            seq,  # type: ignore[arg-type]
+            delivery_id,  # type: ignore[arg-type]
+            event,  # type: ignore[arg-type]
+            action,  # type: ignore[arg-type]
+            installation_id,  # type: ignore[arg-type]
+            found[0] if found else b"",
+            state,  # type: ignore[arg-type]
+            attempts,  # type: ignore[arg-type]
+            last_error,  # type: ignore[arg-type]
+        )
 
     def _modify(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
         """One write statement in its own transaction, under the process's write lock."""
@@ -254,9 +296,21 @@ class JobStore:
         cutoff = time.time() - older_than_seconds
         conn = self._conn()
         with self._write:
-            return conn.execute(
-                "DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", (cutoff,)
-            ).rowcount
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "DELETE FROM payloads WHERE seq IN"
+                    " (SELECT seq FROM jobs WHERE state = 'done' AND finished_at < ?)",
+                    (cutoff,),
+                )
+                pruned = conn.execute(
+                    "DELETE FROM jobs WHERE state = 'done' AND finished_at < ?", (cutoff,)
+                ).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return pruned
 
     # -- inspection -----------------------------------------------------------
 
@@ -269,14 +323,10 @@ class JobStore:
     def get(self, delivery_id: str) -> Job | None:
         row = (
             self._conn()
-            .execute(
-                "SELECT seq, delivery_id, event, action, installation_id, payload, state,"
-                " attempts, last_error FROM jobs WHERE delivery_id = ?",
-                (delivery_id,),
-            )
+            .execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE delivery_id = ?", (delivery_id,))  # noqa: S608
             .fetchone()
         )
-        return Job(*row) if row else None
+        return self._with_payload(row) if row else None
 
     def ping(self) -> bool:
         """True when the database answers a query."""

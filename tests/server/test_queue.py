@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 from bot.server.queue import JobStore, NewJob
@@ -71,3 +72,37 @@ def test_old_finished_jobs_are_pruned_but_not_dead_ones(tmp_path):
     assert store.prune(older_than_seconds=3600) == 0
     assert store.prune(older_than_seconds=-1) == 1
     assert store.counts() == {"queued": 0, "running": 0, "done": 0, "dead": 1}
+    assert store.get("a") is None
+    assert store.get("b").payload == b'{"x": 1}'
+    with sqlite3.connect(tmp_path / "q.db") as conn:  # the pruned job's payload went too
+        assert conn.execute("SELECT COUNT(*) FROM payloads").fetchone() == (1,)
+
+
+# The queue as the first release wrote it: payloads in a column of `jobs`.
+ONE_TABLE = """
+CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, delivery_id TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL, action TEXT, installation_id INTEGER, payload BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+    received_at REAL NOT NULL, next_run_at REAL NOT NULL, started_at REAL,
+    finished_at REAL, last_error TEXT
+);
+CREATE INDEX jobs_ready ON jobs (state, next_run_at, seq);
+INSERT INTO jobs (delivery_id, event, action, installation_id, payload, state,
+                  received_at, next_run_at)
+VALUES ('old-done', 'ping', NULL, NULL, CAST('{"zen": "z"}' AS BLOB), 'done', 1, 1),
+       ('old-queued', 'issue_comment', 'created', 7, CAST('{"x": 2}' AS BLOB), 'queued', 2, 2);
+"""
+
+
+def test_a_queue_written_by_the_first_release_is_upgraded_without_losing_a_job(tmp_path):
+    with sqlite3.connect(tmp_path / "q.db") as conn:
+        conn.executescript(ONE_TABLE)
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    store.open()  # a second process opening it finds it upgraded already
+    claimed = store.claim()
+    assert (claimed.delivery_id, claimed.payload) == ("old-queued", b'{"x": 2}')
+    assert store.get("old-done").payload == b'{"zen": "z"}'
+    assert store.insert_many([job("old-done"), job("new")]) == [False, True]
+    assert store.get("new").payload == b'{"x": 1}'
