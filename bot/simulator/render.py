@@ -39,6 +39,17 @@ def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _unsigned() -> dict[str, Any]:
+    """The `verification` object of an unsigned commit or tag (the simulator signs nothing)."""
+    return {
+        "verified": False,
+        "reason": "unsigned",
+        "signature": None,
+        "payload": None,
+        "verified_at": None,
+    }
+
+
 class Renderer:
     def __init__(self, sim: GitHubSimulator) -> None:
         self.sim = sim
@@ -551,13 +562,7 @@ class Renderer:
                 }
                 for p in commit.parent_ids
             ],
-            verification={
-                "verified": False,
-                "reason": "unsigned",
-                "signature": None,
-                "payload": None,
-                "verified_at": None,
-            },
+            verification=_unsigned(),
         )
         return out
 
@@ -631,13 +636,7 @@ class Renderer:
                 "date": iso(tag.tagger.time),
             },
             object={"type": kind, "sha": str(tag.target), "url": f"{base}/{kind}s/{tag.target}"},
-            verification={
-                "verified": False,
-                "reason": "unsigned",
-                "signature": None,
-                "payload": None,
-                "verified_at": None,
-            },
+            verification=_unsigned(),
         )
         return out
 
