@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot import __version__
+from bot.server.admission import Routes
 from bot.server.endpoint import Receive, Scope, Send, WebhookEndpoint
 from bot.server.intake import Intake
 from bot.server.metrics import Metrics
@@ -112,11 +113,12 @@ def create_app(
         pool = WorkerPool(
             store, router, settings, metrics, github_factory or default_github_factory(settings)
         )
+    routes = Routes.of(router.routes(), settings.bot_login)
     intake: Intake | WriterProcess
     if worker_process is not None:
-        intake = WriterProcess(settings, on_stored=pool.wake)
+        intake = WriterProcess(settings, routes, on_stored=pool.wake)
     else:
-        intake = Intake(store, on_stored=pool.wake)
+        intake = Intake(store, routes, on_stored=pool.wake)
     handled = frozenset(router.events())
 
     @asynccontextmanager

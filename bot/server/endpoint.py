@@ -6,9 +6,9 @@ least work that makes a delivery safe, in this order:
 1. bound the body (413 past the limit, read in chunks, never buffered beyond it);
 2. check the HMAC signature against every configured secret (401, nothing kept);
 3. check content type and GitHub's headers (415 / 400);
-4. validate the payload as the event's model (400), when a handler wants the event
-   (unknown fields skipped: the worker parses the stored body in full);
-5. store the job durably (group commit), then answer 202.
+4. hand the body to the queue writer, which validates it as the event's model
+   (400), routes it (`bot.server.admission`) and stores the job durably in a
+   group commit; then answer 202.
 No GitHub call happens in the request: workers run the handlers afterwards.
 A redelivery (an X-GitHub-Delivery already stored) is answered 200 and not
 run again; events no handler wants are answered 200 and forgotten.
@@ -22,16 +22,12 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
-
+from bot.server.admission import DUPLICATE, NEW, Refused
 from bot.server.intake import Intake
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
-from bot.server.queue import NewJob
 from bot.server.settings import Settings
 from bot.server.writer_process import WriterProcess
-from bot.webhooks import payloads
 from bot.webhooks.router import Router
 from bot.webhooks.signature import verify
 
@@ -45,7 +41,6 @@ log = logging.getLogger("mlbot.webhook")
 # GitHub sends a GUID; accept a little more, but nothing that could smuggle log noise.
 _DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _EVENT_NAME = re.compile(r"[a-z][a-z_]{0,63}")
-_PARSE_INLINE_BYTES = 512 * 1024
 _WANTED = (
     b"content-length",
     b"content-type",
@@ -181,49 +176,34 @@ class WebhookEndpoint:
             self._count(label, "ignored")
             return 200, _ignored(event, delivery_id)
         try:
-            if len(body) > _PARSE_INLINE_BYTES:
-                # A big push can take a while to validate: not on the event loop.
-                payload = await run_in_threadpool(payloads.check, event, body)
-            else:
-                payload = payloads.check(event, body)
-        except ValidationError as exc:
-            return refuse(400, event, "bad_request", _first_error(exc), delivery_id)
-        action = payload.action
-        if not self._router.handles(event, action) or _from_the_bot_itself(
-            event, payload, self._settings
-        ):
-            self._count(label, "ignored")
-            return 200, _ignored(event, delivery_id)
-
-        installation_id = payload.installation.id if payload.installation else None
-        try:
-            new = await self._intake.submit(
-                NewJob(delivery_id, event, action, installation_id, body)
-            )
+            outcome = await self._intake.store(delivery_id, event, body)
         except Exception:
             # Not stored, so not acknowledged: GitHub shows the delivery as failed
             # and it can be redelivered once the disk is back.
-            _bound(delivery_id, event, action).exception("the queue could not store the delivery")
+            _bound(delivery_id, event).exception("the queue could not store the delivery")
             self._count(label, "unavailable")
             return 503, {"error": "the queue is unavailable; redeliver later"}
-        if not new:
+        if outcome == NEW:
+            self._count(label, "queued")
+            # Debug only: at info, formatting this line would be a good part of the
+            # acknowledgement's cost; the worker logs the delivery id when it runs.
+            if log.isEnabledFor(logging.DEBUG):
+                _bound(delivery_id, event).debug("delivery queued")
+            # What json.dumps would write, without its cost: the id is [A-Za-z0-9._-] only.
+            pong = b', "pong": true}' if event == "ping" else b"}"
+            return 202, b'{"status": "queued", "delivery_id": "%s"%s' % (delivery_id.encode(), pong)
+        if outcome == DUPLICATE:
             self._count(label, "duplicate")
-            _bound(delivery_id, event, action).info("redelivery acknowledged, not run again")
+            _bound(delivery_id, event).info("redelivery acknowledged, not run again")
             return 200, {"status": "duplicate", "delivery_id": delivery_id}
-        self._count(label, "queued")
-        # Debug only: at info, formatting this line would be a good part of the
-        # acknowledgement's cost; the worker logs the delivery id when it runs.
-        if log.isEnabledFor(logging.DEBUG):
-            _bound(delivery_id, event, action).debug(
-                "delivery queued", extra={"installation_id": installation_id}
-            )
-        # What json.dumps would write, without its cost: the id is [A-Za-z0-9._-] only.
-        pong = b', "pong": true}' if event == "ping" else b"}"
-        return 202, b'{"status": "queued", "delivery_id": "' + delivery_id.encode() + b'"' + pong
+        if isinstance(outcome, Refused):
+            return refuse(400, event, "bad_request", outcome.message, delivery_id)
+        self._count(label, "ignored")
+        return 200, _ignored(event, delivery_id)
 
 
-def _bound(delivery_id: str, event: str, action: str | None) -> BoundLogger:
-    return BoundLogger(log, {"delivery_id": delivery_id, "event": event, "action": action})
+def _bound(delivery_id: str, event: str) -> BoundLogger:
+    return BoundLogger(log, {"delivery_id": delivery_id, "event": event})
 
 
 def _ignored(event: str, delivery_id: str) -> dict[str, Any]:
@@ -238,18 +218,3 @@ def _is_json_object(body: bytes) -> bool:
         return isinstance(json.loads(body), dict)
     except (ValueError, RecursionError):
         return False
-
-
-def _first_error(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    if not errors:
-        return "invalid payload"
-    first = errors[0]
-    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    return f"invalid payload at {where}: {first.get('msg', 'invalid')}"[:300]
-
-
-def _from_the_bot_itself(event: str, payload: payloads.WebhookEvent, settings: Settings) -> bool:
-    """The bot's own comments would otherwise be read as commands addressed to it."""
-    sender = payload.sender
-    return event == "issue_comment" and sender is not None and sender.login == settings.bot_login

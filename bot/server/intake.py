@@ -13,16 +13,25 @@ import asyncio
 import threading
 from collections.abc import Callable
 
+from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
 from bot.server.queue import JobStore, NewJob
 
 _MAX_BATCH = 256
+# A big push can take a while to validate: not on the event loop.
+_ADMIT_INLINE_BYTES = 512 * 1024
 
 
 class Intake:
     """A writer thread that stores deliveries in batches and answers each request's future."""
 
-    def __init__(self, store: JobStore, on_stored: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        routes: Routes,
+        on_stored: Callable[[int], None] | None = None,
+    ) -> None:
         self._store = store
+        self._routes = routes
         # Told how many new jobs were stored, so as many idle workers can wake.
         self._on_stored = on_stored or (lambda count: None)
         self._pending: list[tuple[NewJob, asyncio.Future[bool], asyncio.AbstractEventLoop]] = []
@@ -44,6 +53,18 @@ class Intake:
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Refused:
+        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Refused."""
+        if len(body) > _ADMIT_INLINE_BYTES:
+            verdict = await asyncio.to_thread(admit, delivery_id, event, body, self._routes)
+        else:
+            verdict = admit(delivery_id, event, body, self._routes)
+        if verdict is None:
+            return IGNORED
+        if isinstance(verdict, Refused):
+            return verdict
+        return NEW if await self.submit(verdict) else DUPLICATE
 
     async def submit(self, job: NewJob) -> bool:
         """Store one job durably; True if it is new, False if this delivery was seen before."""

@@ -83,6 +83,31 @@ class Job:
     last_error: str | None = None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a run of a job ended: DONE, DEAD, or QUEUED again to run at `run_at`."""
+
+    seq: int
+    state: str
+    error: str | None = None
+    run_at: float | None = None
+
+
+def _job(row: tuple[object, ...], payload: bytes) -> Job:
+    seq, delivery_id, event, action, installation_id, state, attempts, last_error = row
+    return Job(
+        seq,  # type: ignore[arg-type]
+        delivery_id,  # type: ignore[arg-type]
+        event,  # type: ignore[arg-type]
+        action,  # type: ignore[arg-type]
+        installation_id,  # type: ignore[arg-type]
+        payload,
+        state,  # type: ignore[arg-type]
+        attempts,  # type: ignore[arg-type]
+        last_error,  # type: ignore[arg-type]
+    )
+
+
 class JobStore:
     """All SQL lives here; callers see jobs, never rows."""
 
@@ -196,33 +221,54 @@ class JobStore:
 
     def claim(self, now: float | None = None) -> Job | None:
         """Take the oldest due job and mark it running (one attempt more)."""
+        jobs = self.claim_many(1, now)
+        return jobs[0] if jobs else None
+
+    def claim_many(self, limit: int, now: float | None = None) -> list[Job]:
+        """Take up to `limit` of the oldest due jobs, oldest first, and mark them running.
+
+        Looking costs a read; only when something is due does it write, so idle
+        workers never take the write lock the intake needs.
+        """
         now = time.time() if now is None else now
+        due = [
+            seq
+            for (seq,) in self._conn().execute(
+                "SELECT seq FROM jobs WHERE state = 'queued' AND next_run_at <= ?"
+                " ORDER BY next_run_at, seq LIMIT ?",
+                (now, limit),
+            )
+        ]
+        if not due:
+            return []
+        marks = ",".join("?" * len(due))
+        # state = 'queued' again: another process may have taken one meanwhile.
         rows = self._modify(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?"  # noqa: S608
-            " WHERE seq = (SELECT seq FROM jobs WHERE state = 'queued' AND next_run_at <= ?"
-            "              ORDER BY next_run_at, seq LIMIT 1)"
-            f" RETURNING {_JOB_COLUMNS}",
-            (now, now),
+            f" WHERE seq IN ({marks}) AND state = 'queued' RETURNING {_JOB_COLUMNS}",
+            (now, *due),
         )
-        return self._with_payload(rows[0]) if rows else None
+        if not rows:
+            return []
+        order = {seq: n for n, seq in enumerate(due)}
+        rows.sort(key=lambda row: order[row[0]])  # type: ignore[index]
+        # Read outside the write lock: a payload never changes once stored.
+        marks = ",".join("?" * len(rows))
+        payloads = dict(
+            self._conn()
+            .execute(
+                f"SELECT seq, payload FROM payloads WHERE seq IN ({marks})",  # noqa: S608
+                [row[0] for row in rows],
+            )
+            .fetchall()
+        )
+        return [_job(row, payloads.get(row[0], b"")) for row in rows]
 
     def _with_payload(self, row: tuple[object, ...]) -> Job:
-        # Read outside the write lock: the payload never changes once stored.
         found = (
             self._conn().execute("SELECT payload FROM payloads WHERE seq = ?", (row[0],)).fetchone()
         )
-        seq, delivery_id, event, action, installation_id, state, attempts, last_error = row
-        return Job(
-            seq,  # type: ignore[arg-type]
-            delivery_id,  # type: ignore[arg-type]
-            event,  # type: ignore[arg-type]
-            action,  # type: ignore[arg-type]
-            installation_id,  # type: ignore[arg-type]
-            found[0] if found else b"",
-            state,  # type: ignore[arg-type]
-            attempts,  # type: ignore[arg-type]
-            last_error,  # type: ignore[arg-type]
-        )
+        return _job(row, found[0] if found else b"")
 
     def _modify(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
         """One write statement in its own transaction, under the process's write lock."""
@@ -231,23 +277,52 @@ class JobStore:
             return conn.execute(sql, params).fetchall()
 
     def complete(self, seq: int) -> None:
-        self._finish(seq, DONE, None)
+        self.finish_many([Outcome(seq, DONE)])
 
     def bury(self, seq: int, error: str) -> None:
         """Dead-letter a job: it will not run again."""
-        self._finish(seq, DEAD, error)
-
-    def _finish(self, seq: int, state: str, error: str | None) -> None:
-        self._modify(
-            "UPDATE jobs SET state = ?, finished_at = ?, last_error = ? WHERE seq = ?",
-            (state, time.time(), error, seq),
-        )
+        self.finish_many([Outcome(seq, DEAD, error)])
 
     def retry_later(self, seq: int, run_at: float, error: str) -> None:
-        self._modify(
-            "UPDATE jobs SET state = 'queued', next_run_at = ?, last_error = ? WHERE seq = ?",
-            (run_at, error, seq),
+        self.finish_many([Outcome(seq, QUEUED, error, run_at)])
+
+    def release(self, seqs: Iterable[int]) -> None:
+        """Put claimed jobs that never started back in the queue, the attempt not counted."""
+        self._many(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1"
+            " WHERE seq = ? AND state = 'running'",
+            [(seq,) for seq in seqs],
         )
+
+    def finish_many(self, outcomes: Iterable[Outcome]) -> None:
+        """Record how jobs ended (done, dead, or queued again for later) in one transaction."""
+        now = time.time()
+        rows: list[tuple[object, ...]] = []
+        for o in outcomes:
+            if o.state == QUEUED:
+                rows.append((QUEUED, None, o.error, o.run_at, o.seq))
+            elif o.state in (DONE, DEAD):
+                rows.append((o.state, now, o.error, None, o.seq))
+            else:
+                raise ValueError(f"a job cannot end as {o.state!r}")
+        self._many(
+            "UPDATE jobs SET state = ?, finished_at = ?, last_error = ?,"
+            " next_run_at = COALESCE(?, next_run_at) WHERE seq = ?",
+            rows,
+        )
+
+    def _many(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        if not rows:
+            return
+        conn = self._conn()
+        with self._write:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def recover(self, max_attempts: int) -> tuple[int, int]:
         """Requeue jobs a crash left running; bury those that already used every attempt.

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         ),
     )
     workers: int = Field(default=4, ge=1, le=64, description="Worker threads running jobs.")
+    worker_nice: int = Field(
+        default=19,
+        ge=0,
+        le=19,
+        description=(
+            "Niceness added to the worker process under `mlbot serve`: when the CPU is"
+            " short, acknowledging deliveries (GitHub waits 10 s) goes before running jobs."
+        ),
+    )
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before dead-letter.")
     retry_base_seconds: float = Field(default=2.0, ge=0, description="First retry delay.")
     retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest retry delay.")

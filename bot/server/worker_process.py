@@ -290,6 +290,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer
     settings = Settings(_env_file=None, **json.loads(stdin.readline()))
+    if settings.worker_nice:
+        # Never lower: anyone may raise a process's niceness, only root may lower it.
+        os.nice(settings.worker_nice)
 
     from bot.server import logs
     from bot.server.app import default_github_factory

@@ -16,7 +16,9 @@ Prow's plugins do). Completion is recorded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import random
 import threading
 import time
@@ -26,7 +28,7 @@ from pydantic import ValidationError
 from bot.server.errors import is_transient, retry_after
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
-from bot.server.queue import Job, JobStore
+from bot.server.queue import DEAD, DONE, QUEUED, Job, JobStore, Outcome
 from bot.server.settings import Settings
 from bot.webhooks.context import GitHubFactory, JobContext
 from bot.webhooks.payloads import parse
@@ -50,6 +52,15 @@ def backoff_seconds(attempts: int, settings: Settings, server_wait: float | None
 
 
 class WorkerPool:
+    """A dispatcher thread that talks to the queue, and threads that run the handlers.
+
+    Only the dispatcher reads and writes the queue: it claims as many due jobs
+    as there are idle threads in one transaction, and records the outcomes
+    that came back meanwhile in one transaction. Per job, that is a fraction
+    of a write instead of two, and the intake, which needs the same SQLite
+    write lock to acknowledge deliveries, rarely finds it taken.
+    """
+
     def __init__(
         self,
         store: JobStore,
@@ -65,11 +76,15 @@ class WorkerPool:
         self._github_factory = github_factory
         self._handled = frozenset(router.events())
         self._cond = threading.Condition()
-        self._generation = 0
+        self._woken = True  # look for work first thing
         self._stopping = False
-        self._threads: list[threading.Thread] = []
+        self._todo: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._finished: list[Outcome] = []
+        self._busy = 0
+        self._runners: list[threading.Thread] = []
+        self._dispatcher: threading.Thread | None = None
         self._last_prune = 0.0
-        self._prune_lock = threading.Lock()
+        self._stop_deadline = 0.0
 
     def start(self) -> None:
         requeued, buried = self._store.recover(self._settings.max_attempts)
@@ -79,48 +94,137 @@ class WorkerPool:
                 extra={"requeued": requeued, "dead_lettered": buried},
             )
         self._stopping = False
+        self._woken = True
         for n in range(self._settings.workers):
-            thread = threading.Thread(target=self._loop, name=f"mlbot-worker-{n}", daemon=True)
+            thread = threading.Thread(target=self._runner, name=f"mlbot-worker-{n}", daemon=True)
             thread.start()
-            self._threads.append(thread)
+            self._runners.append(thread)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="mlbot-dispatcher", daemon=True
+        )
+        self._dispatcher.start()
 
     def wake(self, count: int = 1) -> None:
-        """New jobs were stored: as many idle workers look again (waking all would thrash)."""
+        """New jobs were stored."""
         if count <= 0:
             return
         with self._cond:
-            self._generation += 1
-            self._cond.notify(count)
+            self._woken = True
+            self._cond.notify()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to timeout); one still running is resumed next start."""
         with self._cond:
             self._stopping = True
-            self._cond.notify_all()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._threads = [t for t in self._threads if t.is_alive()]
+            self._stop_deadline = time.monotonic() + timeout
+            self._cond.notify()
+        if self._dispatcher is not None:
+            self._dispatcher.join(timeout + 1.0)
+        for thread in self._runners:
+            thread.join(max(0.0, self._stop_deadline - time.monotonic()))
+        self._runners = [t for t in self._runners if t.is_alive()]
 
     def alive(self) -> bool:
-        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+        dispatcher = self._dispatcher
+        return (
+            dispatcher is not None
+            and dispatcher.is_alive()
+            and bool(self._runners)
+            and all(t.is_alive() for t in self._runners)
+        )
 
-    def _loop(self) -> None:
-        while not self._stopping:
-            generation = self._generation
+    # -- the dispatcher -------------------------------------------------------
+
+    def _has_news(self) -> bool:
+        return self._stopping or bool(self._finished) or (self._woken and self._idle())
+
+    def _idle(self) -> int:
+        return self._settings.workers - self._busy
+
+    def _dispatch(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    news, idle = self._has_news(), self._idle()
+                if not news:
+                    # Every thread busy: one that finishes says so. Otherwise sleep
+                    # until new jobs are stored, or the next retry comes due.
+                    timeout = self._idle_wait() if idle else None  # a read: not under the lock
+                    with self._cond:
+                        if not self._has_news() and not self._cond.wait(timeout):
+                            self._woken = True
+                with self._cond:
+                    finished, self._finished = self._finished, []
+                    idle, stopping = self._idle(), self._stopping
+                    woken = self._woken and idle > 0
+                    if woken:
+                        self._woken = False
+                self._record(finished)
+                if stopping:
+                    break
+                if woken:
+                    self._claim(idle)
+        finally:
+            self._finish_on_stop()
+
+    def _record(self, finished: list[Outcome]) -> None:
+        while finished:
             try:
-                self._maybe_prune()
-                job = self._store.claim()
+                self._store.finish_many(finished)
+                return
             except Exception:
-                log.exception("the queue could not be read; retrying")
+                # Not recorded, not lost: the jobs stay running until it works,
+                # or a restart puts them back in the queue to run again.
+                log.exception("the queue could not record finished jobs; retrying")
+                if self._stopping:
+                    return
                 time.sleep(1.0)
-                continue
-            if job is not None:
-                self._run(job)
-                continue
+
+    def _claim(self, idle: int) -> None:
+        try:
+            self._maybe_prune()
+            jobs = self._store.claim_many(idle)
+        except Exception:
+            log.exception("the queue could not be read; retrying")
+            time.sleep(1.0)
             with self._cond:
-                if self._generation == generation and not self._stopping:
-                    self._cond.wait(self._idle_wait())
+                self._woken = True
+            return
+        with self._cond:
+            self._busy += len(jobs)
+            # Every idle thread got one: more may be due, to claim when one frees.
+            if jobs and len(jobs) == idle:
+                self._woken = True
+        for job in jobs:
+            self._todo.put(job)
+
+    def _finish_on_stop(self) -> None:
+        """Stop the runners once their job is done; record the outcomes that come back."""
+        for _ in self._runners:
+            self._todo.put(None)
+        while True:
+            with self._cond:
+                finished, self._finished = self._finished, []
+            self._record(finished)
+            if not any(t.is_alive() for t in self._runners):
+                break
+            if time.monotonic() > self._stop_deadline:
+                return  # what still runs is requeued by the next start
+            with self._cond:
+                if not self._finished:
+                    self._cond.wait(0.05)
+        # Claimed but never started (the runners stopped first): not an attempt.
+        unstarted: list[int] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                job = self._todo.get_nowait()
+                if job is not None:
+                    unstarted.append(job.seq)
+        if unstarted:
+            try:
+                self._store.release(unstarted)
+            except Exception:
+                log.exception("the queue could not take back unstarted jobs")
 
     def _idle_wait(self) -> float:
         try:
@@ -133,13 +237,27 @@ class WorkerPool:
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()
-        with self._prune_lock:
-            if self._last_prune and now - self._last_prune < _PRUNE_EVERY_SECONDS:
-                return
-            self._last_prune = now
+        if self._last_prune and now - self._last_prune < _PRUNE_EVERY_SECONDS:
+            return
+        self._last_prune = now
         self._store.prune(RETENTION_SECONDS)
 
-    def _run(self, job: Job) -> None:
+    # -- the runners ----------------------------------------------------------
+
+    def _runner(self) -> None:
+        while (job := self._todo.get()) is not None:
+            try:
+                outcome = self._run(job)
+            except Exception as exc:  # a bug outside the handler: never leave the job running
+                log.exception("a worker failed outside a handler")
+                outcome = Outcome(job.seq, DEAD, f"{type(exc).__name__}: {exc}"[:2000])
+            with self._cond:
+                self._busy -= 1
+                self._woken = True  # a thread is free: there may be more to claim
+                self._finished.append(outcome)
+                self._cond.notify()
+
+    def _run(self, job: Job) -> Outcome:
         bound = BoundLogger(
             log,
             {
@@ -169,12 +287,10 @@ class WorkerPool:
             elapsed = time.monotonic() - started
             self._metrics.job_duration.labels(label).observe(elapsed)
             self._count_github(ctx, label)
-            self._failed(job, exc, bound, label, elapsed)
-            return
+            return self._failed(job, exc, bound, label, elapsed)
         elapsed = time.monotonic() - started
         self._metrics.job_duration.labels(label).observe(elapsed)
         requests = self._count_github(ctx, label)
-        self._store.complete(job.seq)
         self._metrics.jobs.labels(label, "done").inc()
         bound.info(
             "job done",
@@ -184,10 +300,11 @@ class WorkerPool:
                 "github_requests": requests,
             },
         )
+        return Outcome(job.seq, DONE)
 
     def _failed(
         self, job: Job, exc: Exception, bound: BoundLogger, label: str, elapsed: float
-    ) -> None:
+    ) -> Outcome:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         transient = is_transient(exc) and not isinstance(exc, ValidationError)
         if transient:
@@ -196,7 +313,6 @@ class WorkerPool:
             self._metrics.github_errors.labels("permanent").inc()
         if transient and job.attempts < self._settings.max_attempts:
             delay = backoff_seconds(job.attempts, self._settings, retry_after(exc))
-            self._store.retry_later(job.seq, time.time() + delay, reason)
             self._metrics.jobs.labels(label, "retry").inc()
             bound.warning(
                 "job failed, will retry",
@@ -207,14 +323,14 @@ class WorkerPool:
                     "duration_ms": round(elapsed * 1000, 1),
                 },
             )
-            return
-        self._store.bury(job.seq, reason)
+            return Outcome(job.seq, QUEUED, reason, time.time() + delay)
         self._metrics.jobs.labels(label, "dead").inc()
         bound.error(
             "job dead-lettered",
             extra={"error": reason, "transient": transient},
             exc_info=(type(exc), exc, exc.__traceback__),
         )
+        return Outcome(job.seq, DEAD, reason)
 
     def _count_github(self, ctx: JobContext, label: str) -> int | None:
         client = ctx.github_if_used()

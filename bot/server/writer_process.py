@@ -11,11 +11,17 @@ has committed it (with `MLBOT_QUEUE_SYNC=full`, an fsync). The writer stores
 what has arrived while it was committing the previous batch in one
 transaction, so under load many deliveries share one fsync.
 
+The child also decides what becomes of each delivery (`bot.server.admission`:
+validate the payload against the event's model, route it, store it), so the
+acknowledging process only checks the signature and headers, and a payload's
+validation runs beside its event loop rather than in it.
+
 Frames, both ways, over a Unix socket pair: a 4-byte big-endian length, then
-- request: a 4-byte length of a header (`id delivery_id event installation_id
-  action`, see `_header`), the header, then the raw payload;
-- answer: a JSON list of [id, new] (new: true, false for a redelivery, or an
-  error message when the batch could not be stored); id 0 says "ready".
+- request: a 4-byte length of a header (`id delivery_id event`, plain tokens
+  the endpoint has checked), the header, then the raw payload;
+- answer: a JSON list of [id, outcome] or [id, outcome, message], outcome one of
+  "new", "duplicate", "ignored", "invalid" (with the 400's message) or
+  "error" (the batch could not be stored); [0, "ready"] says the child is ready.
 The child dies with the server (`PR_SET_PDEATHSIG`) and is restarted by it
 if it exits; meanwhile deliveries are answered 503 and GitHub can redeliver.
 """
@@ -34,6 +40,7 @@ import subprocess
 import sys
 from typing import Any
 
+from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
 from bot.server.queue import NewJob
 from bot.server.settings import Settings
 from bot.server.worker_process import die_with_parent, settings_line
@@ -47,14 +54,15 @@ _READ_BYTES = 1 << 20
 
 
 class WriterProcess:
-    """The server's side: as `Intake` (start, alive, submit), but closed with `await aclose()`."""
+    """The server's side: as `Intake` (start, alive, store), but closed with `await aclose()`."""
 
-    def __init__(self, settings: Settings, on_stored: Any = None) -> None:
+    def __init__(self, settings: Settings, routes: Routes, on_stored: Any = None) -> None:
         self._settings = settings
+        self._routes = routes
         self._on_stored = on_stored or (lambda count: None)
         self._proc: subprocess.Popen[bytes] | None = None
         self._transport: asyncio.Transport | None = None
-        self._pending: dict[int, asyncio.Future[bool]] = {}
+        self._pending: dict[int, asyncio.Future[str | Refused]] = {}
         self._outgoing: list[bytes] = []
         self._next_id = 1
         self._ready = False
@@ -88,8 +96,8 @@ class WriterProcess:
             proc.kill()
             proc.wait()
 
-    async def submit(self, job: NewJob) -> bool:
-        """Store one job durably; True if it is new, False if this delivery was seen before."""
+    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Refused:
+        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Refused."""
         if self._stopping:
             raise RuntimeError("the queue writer is stopped")
         if not self._ready and self._ready_now is not None:
@@ -101,14 +109,12 @@ class WriterProcess:
             raise RuntimeError("the queue writer is not running")
         request_id = self._next_id
         self._next_id += 1
-        header = _header(request_id, job)
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str | Refused] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        size = _LENGTH.size + len(header) + len(job.payload)
         if not self._outgoing:
             # Every request of this turn of the loop goes out in one write.
             asyncio.get_running_loop().call_soon(self._flush)
-        self._outgoing += (_LENGTH.pack(size), _LENGTH.pack(len(header)), header, job.payload)
+        self._outgoing += _frame(request_id, delivery_id, event, body)
         try:
             return await future
         finally:
@@ -145,6 +151,7 @@ class WriterProcess:
             theirs.close()
         assert self._proc.stdin is not None
         self._proc.stdin.write(settings_line(self._settings))
+        self._proc.stdin.write(json.dumps(self._routes.as_list()).encode() + b"\n")
         self._proc.stdin.close()
         self._ready_now = self._loop.create_future()
         self._loop.create_task(self._connect(ours))
@@ -160,7 +167,7 @@ class WriterProcess:
 
     def _answered(self, answers: list[list[Any]]) -> None:
         new = 0
-        for request_id, result in answers:
+        for request_id, outcome, *message in answers:
             if request_id == 0:
                 self._ready = True
                 if self._ready_now is not None and not self._ready_now.done():
@@ -169,11 +176,13 @@ class WriterProcess:
             future = self._pending.get(request_id)
             if future is None or future.done():
                 continue  # the client hung up meanwhile
-            if isinstance(result, bool):
-                new += result
-                future.set_result(result)
+            if outcome in (NEW, DUPLICATE, IGNORED):
+                new += outcome == NEW
+                future.set_result(outcome)
+            elif outcome == "invalid":
+                future.set_result(Refused(message[0]))
             else:
-                future.set_exception(RuntimeError(f"the queue could not store it: {result}"))
+                future.set_exception(RuntimeError(f"the queue could not store it: {message}"))
         if new:
             self._on_stored(new)
 
@@ -238,19 +247,54 @@ def _header(request_id: int, job: NewJob) -> bytes:
 # -- the child ----------------------------------------------------------------------
 
 
-def _job(frame: bytes) -> tuple[int, NewJob]:
+Request = tuple[int, str, str, bytes]  # request id, delivery id, event, payload
+
+
+def _frame(request_id: int, delivery_id: str, event: str, body: bytes) -> tuple[bytes, ...]:
+    """A request frame, in pieces for one writelines()."""
+    header = f"{request_id} {delivery_id} {event}".encode()
+    size = _LENGTH.size + len(header) + len(body)
+    return (_LENGTH.pack(size), _LENGTH.pack(len(header)), header, body)
+
+
+def _request(frame: bytes) -> Request:
+    """(request id, delivery id, event, payload) of a request frame."""
     (header_size,) = _LENGTH.unpack_from(frame, 0)
     header_end = _LENGTH.size + header_size
-    request_id, delivery_id, event, installation, action = (
-        frame[_LENGTH.size : header_end].decode().split(" ", 4)
-    )
-    return int(request_id), NewJob(
-        delivery_id,
-        event,
-        None if action == "-" else action[1:],
-        int(installation) if installation else None,
-        frame[header_end:],
-    )
+    request_id, delivery_id, event = frame[_LENGTH.size : header_end].decode().split(" ")
+    return int(request_id), delivery_id, event, frame[header_end:]
+
+
+def _handle(requests: list[Request], store: Any, routes: Routes) -> list[list[Any]]:
+    """Admit each delivery, store the jobs in one transaction, and say what became of each."""
+    answers: list[list[Any]] = []
+    jobs: list[tuple[list[Any], NewJob]] = []
+    for request_id, delivery_id, event, body in requests:
+        try:
+            verdict = admit(delivery_id, event, body, routes)
+        except Exception as exc:  # a bug in a model must not take the batch down
+            log.exception("a delivery could not be admitted", extra={"delivery_id": delivery_id})
+            answers.append([request_id, "error", type(exc).__name__])
+            continue
+        if verdict is None:
+            answers.append([request_id, IGNORED])
+        elif isinstance(verdict, Refused):
+            answers.append([request_id, "invalid", verdict.message])
+        else:
+            answer = [request_id, NEW]
+            answers.append(answer)
+            jobs.append((answer, verdict))
+    if jobs:
+        try:
+            results = store.insert_many(job for _, job in jobs)
+        except Exception as exc:
+            log.exception("the queue could not store a batch of deliveries")
+            for answer, _ in jobs:
+                answer[1:] = ["error", type(exc).__name__]
+        else:
+            for (answer, _), new in zip(jobs, results, strict=True):
+                answer[1] = NEW if new else DUPLICATE
+    return answers
 
 
 def _send(sock: socket.socket, answers: list[list[Any]]) -> None:
@@ -263,6 +307,7 @@ def main(argv: list[str]) -> int:
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop
     settings = Settings(_env_file=None, **json.loads(sys.stdin.buffer.readline()))
+    routes = Routes.of(map(tuple, json.loads(sys.stdin.buffer.readline())), settings.bot_login)
 
     from bot.server import logs
     from bot.server.queue import JobStore
@@ -271,7 +316,7 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=fd)
     store = JobStore(settings.database, settings.queue_sync)
     store.open()
-    _send(sock, [[0, True]])
+    _send(sock, [[0, "ready"]])
     buffer = bytearray()
     try:
         while True:
@@ -285,18 +330,9 @@ def main(argv: list[str]) -> int:
                 while chunk := sock.recv(_READ_BYTES):
                     buffer += chunk
             sock.setblocking(True)
-            requests = [_job(frame) for frame in _frames(buffer)]
-            if not requests:
-                continue
-            answers: list[list[Any]]
-            try:
-                results = store.insert_many(job for _, job in requests)
-                answers = [[rid, new] for (rid, _), new in zip(requests, results, strict=True)]
-            except Exception as exc:
-                log.exception("the queue could not store a batch of deliveries")
-                reason = type(exc).__name__
-                answers = [[rid, reason] for rid, _ in requests]
-            _send(sock, answers)
+            requests = [_request(frame) for frame in _frames(buffer)]
+            if requests:
+                _send(sock, _handle(requests, store, routes))
     finally:
         store.close()
 

@@ -53,6 +53,10 @@ class Router:
     def handles_event(self, event: str) -> bool:
         return any(key[0] == event for key in self._routes)
 
+    def routes(self) -> list[tuple[str, str | None]]:
+        """Every (event, action) some handler wants; action None means every action."""
+        return list(self._routes)
+
     def events(self) -> set[str]:
         """Every event some handler listens to: what the App must subscribe to."""
         return {event for event, _ in self._routes}

@@ -3,10 +3,10 @@ restarts, crashes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
-import struct
 import sys
 import threading
 from pathlib import Path
@@ -178,16 +178,60 @@ def test_a_delivery_the_queue_writer_cannot_store_gets_503(tmp_path):
     assert "the queue could not store a batch of deliveries" in err
 
 
-@pytest.mark.parametrize("action", [None, "", "created", "a b  c", "ünïcode\n"])
-@pytest.mark.parametrize("installation_id", [None, 0, 4242])
-def test_a_job_crosses_to_the_queue_writer_unchanged(action, installation_id):
-    from bot.server.queue import NewJob
-    from bot.server.writer_process import _frames, _header, _job
+def test_a_delivery_crosses_to_the_queue_writer_unchanged():
+    from bot.server.writer_process import _frame, _frames, _request
 
-    job = NewJob("d-1", "issue_comment", action, installation_id, b'{"a": "b c"}')
-    header = _header(7, job)
-    frame = struct.pack("!I", len(header)) + header + job.payload
-    buffer = bytearray(struct.pack("!I", len(frame)) + frame + b"\0\0")  # and a partial frame
-    (only,) = _frames(buffer)
-    assert _job(only) == (7, job)
+    body = '{"a": "b c", "ü": "\\n"}'.encode()
+    buffer = bytearray(b"".join(_frame(7, "d-1", "issue_comment", body)) + b"\0\0")
+    (only,) = _frames(buffer)  # and a partial frame left for later
+    assert _request(only) == (7, "d-1", "issue_comment", body)
     assert buffer == b"\0\0"
+
+
+@pytest.mark.parametrize("action", ["created", "edited"])
+@pytest.mark.parametrize("installation", [None, {"id": 0}, {"id": 4242}])
+def test_the_queue_writer_admits_routes_and_stores_what_it_is_sent(tmp_path, action, installation):
+    from bot.server.admission import Routes
+    from bot.server.queue import JobStore
+    from bot.server.writer_process import _handle
+
+    routes = Routes.of([("issue_comment", "created"), ("ping", None)], "mlbot[bot]")
+    comment = {
+        "action": action,
+        "issue": {"number": 3},
+        "comment": {"id": 1, "body": "/help"},
+        "repository": {"id": 1, "name": "models", "full_name": "acme/models"},
+        "sender": {"login": "bob"},
+        **({"installation": installation} if installation else {}),
+    }
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    body = json.dumps(comment).encode()
+    own = json.dumps({**comment, "sender": {"login": "mlbot[bot]"}}).encode()
+    bad = json.dumps({**comment, "comment": {"id": "not-a-number"}}).encode()
+    answers = _handle(
+        [
+            (1, "d-1", "issue_comment", body),
+            (2, "d-1", "issue_comment", body),
+            (3, "d-2", "issue_comment", own),
+            (4, "d-3", "issue_comment", bad),
+            (5, "d-4", "ping", b'{"zen": "z"}'),
+        ],
+        store,
+        routes,
+    )
+    wanted = action == "created"
+    assert answers[0] == [1, "new" if wanted else "ignored"]
+    assert answers[1] == [2, "duplicate" if wanted else "ignored"]
+    assert answers[2] == [3, "ignored"]  # the bot's own comment is never a command
+    assert answers[3][:2] == [4, "invalid"]
+    assert "comment.id" in answers[3][2]
+    assert answers[4] == [5, "new"]
+    if wanted:
+        job = store.get("d-1")
+        assert (job.action, job.installation_id, job.payload) == (
+            action,
+            installation["id"] if installation else None,
+            body,
+        )
+    assert store.get("d-2") is None and store.get("d-3") is None
