@@ -6,9 +6,9 @@ least work that makes a delivery safe, in this order:
 1. bound the body (413 past the limit, read in chunks, never buffered beyond it);
 2. check the HMAC signature against every configured secret (401, nothing kept);
 3. check content type and GitHub's headers (415 / 400);
-4. hand the body to the queue writer, which validates it as the event's model
-   (400), routes it (`bot.server.admission`) and stores the job durably in a
-   group commit; then answer 202.
+4. hand the body to the intake (`mlbot serve`: the queue-writer process), which
+   validates it as the event's model (400), routes it (`bot.server.admission`)
+   and stores the job durably in a group commit; then answer 202.
 No GitHub call happens in the request: workers run the handlers afterwards.
 A redelivery (an X-GitHub-Delivery already stored) is answered 200 and not
 run again; events no handler wants are answered 200 and forgotten.
