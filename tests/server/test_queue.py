@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from bot.server.queue import JobStore, NewJob
+from bot.server.queue import DEAD, DONE, QUEUED, JobStore, NewJob, Outcome
 
 
 def job(delivery_id: str) -> NewJob:
@@ -106,3 +106,29 @@ def test_a_queue_written_by_the_first_release_is_upgraded_without_losing_a_job(t
     assert store.get("old-done").payload == b'{"zen": "z"}'
     assert store.insert_many([job("old-done"), job("new")]) == [False, True]
     assert store.get("new").payload == b'{"x": 1}'
+
+
+def test_jobs_are_claimed_in_batches_oldest_first_and_their_ends_recorded_together(tmp_path):
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    for name in "abc":
+        store.insert_many([job(name)])
+    first = store.claim_many(2)
+    assert [j.delivery_id for j in first] == ["a", "b"]
+    assert all(j.state == "running" and j.attempts == 1 and j.payload for j in first)
+    (c,) = store.claim_many(5)
+    assert store.claim_many(5) == []
+    a, b = first
+    store.finish_many(
+        [
+            Outcome(a.seq, DONE),
+            Outcome(b.seq, QUEUED, "502", time.time() + 3600),
+            Outcome(c.seq, DEAD, "bug"),
+        ]
+    )
+    assert store.counts() == {"queued": 1, "running": 0, "done": 1, "dead": 1}
+    assert store.claim_many(5) == []  # b is not due yet
+    (again,) = store.claim_many(5, now=time.time() + 3601)
+    assert (again.delivery_id, again.attempts, again.last_error) == ("b", 2, "502")
+    store.release([again.seq])  # claimed, never started: not an attempt
+    assert (store.get("b").state, store.get("b").attempts) == ("queued", 1)
