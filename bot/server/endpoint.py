@@ -103,8 +103,6 @@ class WebhookEndpoint:
     def __init__(
         self, settings: Settings, router: Router, intake: Intake | WriterProcess, metrics: Metrics
     ) -> None:
-        self._settings = settings
-        self._router = router
         self._intake = intake
         self._metrics = metrics
         self._secrets = settings.webhook_secrets()
