@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+
+import pytest
 
 from bot.server.queue import DEAD, DONE, QUEUED, JobStore, NewJob, Outcome
 
@@ -74,8 +77,8 @@ def test_old_finished_jobs_are_pruned_but_not_dead_ones(tmp_path):
     assert store.counts() == {"queued": 0, "running": 0, "done": 0, "dead": 1}
     assert store.get("a") is None
     assert store.get("b").payload == b'{"x": 1}'
-    with sqlite3.connect(tmp_path / "q.db") as conn:  # the pruned job's payload went too
-        assert conn.execute("SELECT COUNT(*) FROM payloads").fetchone() == (1,)
+    with sqlite3.connect(tmp_path / "q.inbox.db") as conn:  # the pruned job's delivery went too
+        assert conn.execute("SELECT delivery_id FROM deliveries").fetchall() == [("b",)]
 
 
 # The queue as the first release wrote it: payloads in a column of `jobs`.
@@ -95,9 +98,29 @@ VALUES ('old-done', 'ping', NULL, NULL, CAST('{"zen": "z"}' AS BLOB), 'done', 1,
 """
 
 
-def test_a_queue_written_by_the_first_release_is_upgraded_without_losing_a_job(tmp_path):
+# The queue as 0.1 wrote it: one file, payloads in a table of their own.
+ONE_FILE = """
+CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, delivery_id TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL, action TEXT, installation_id INTEGER,
+    state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+    received_at REAL NOT NULL, next_run_at REAL NOT NULL, started_at REAL,
+    finished_at REAL, last_error TEXT
+);
+CREATE INDEX jobs_ready ON jobs (state, next_run_at, seq);
+CREATE TABLE payloads (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL);
+INSERT INTO jobs (delivery_id, event, action, installation_id, state,
+                  received_at, next_run_at)
+VALUES ('old-done', 'ping', NULL, NULL, 'done', 1, 1),
+       ('old-queued', 'issue_comment', 'created', 7, 'queued', 2, 2);
+INSERT INTO payloads VALUES (1, CAST('{"zen": "z"}' AS BLOB)), (2, CAST('{"x": 2}' AS BLOB));
+"""
+
+
+@pytest.mark.parametrize("layout", [ONE_TABLE, ONE_FILE], ids=["one table", "one file"])
+def test_a_queue_of_an_earlier_release_is_upgraded_without_losing_a_job(tmp_path, layout):
     with sqlite3.connect(tmp_path / "q.db") as conn:
-        conn.executescript(ONE_TABLE)
+        conn.executescript(layout)
     store = JobStore(tmp_path / "q.db")
     store.open()
     store.open()  # a second process opening it finds it upgraded already
@@ -132,3 +155,42 @@ def test_jobs_are_claimed_in_batches_oldest_first_and_their_ends_recorded_togeth
     assert (again.delivery_id, again.attempts, again.last_error) == ("b", 2, "502")
     store.release([again.seq])  # claimed, never started: not an attempt
     assert (store.get("b").state, store.get("b").attempts) == ("queued", 1)
+
+
+def test_deliveries_not_yet_taken_in_by_the_workers_count_as_queued(tmp_path):
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    store.insert_many([job("a"), job("b")])
+    assert store.counts()["queued"] == 2
+    assert (store.get("a").state, store.get("a").attempts) == ("queued", 0)
+    assert store.next_due() is not None
+    assert store.claim().delivery_id == "a"
+    assert store.counts() == {"queued": 1, "running": 1, "done": 0, "dead": 0}
+
+
+def test_storing_a_delivery_never_waits_for_a_worker_holding_the_jobs_file(tmp_path):
+    # The workers run at a low priority: if the intake shared their write lock,
+    # a worker preempted mid-commit would hold every acknowledgement up.
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    worker = sqlite3.connect(tmp_path / "q.db", isolation_level=None)
+    worker.execute("BEGIN IMMEDIATE")
+    worker.execute("UPDATE jobs SET attempts = attempts")
+    results: list[list[bool]] = []
+    intake = threading.Thread(target=lambda: results.append(store.insert_many([job("a")])))
+    intake.start()
+    intake.join(timeout=10)  # the busy timeout is 30 s: it would still be waiting
+    worker.execute("ROLLBACK")
+    assert results == [[True]]
+    assert store.claim().delivery_id == "a"
+
+
+def test_a_job_whose_delivery_is_gone_from_a_damaged_inbox_is_buried_not_claimed(tmp_path):
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    store.insert_many([job("a"), job("b")])
+    assert store.claim_many(0) == []  # taken in as jobs, none claimed
+    with sqlite3.connect(tmp_path / "q.inbox.db") as conn:
+        conn.execute("DELETE FROM deliveries WHERE delivery_id = 'a'")
+    assert [j.delivery_id for j in store.claim_many(5)] == ["b"]
+    assert store.counts() == {"queued": 0, "running": 1, "done": 0, "dead": 1}

@@ -171,8 +171,8 @@ def test_a_delivery_the_queue_writer_cannot_store_gets_503(tmp_path):
     bot = serve(tmp_path)
     try:
         with httpx.Client(base_url=bot.url) as client:
-            with sqlite3.connect(tmp_path / "queue.sqlite3") as conn:
-                conn.execute("DROP TABLE jobs")
+            with sqlite3.connect(tmp_path / "queue.inbox.sqlite3") as conn:
+                conn.execute("DROP TABLE deliveries")
             response = deliver(client, "ping", {"zen": "z"}, "lost-1")
             assert response.status_code == 503
             assert "redeliver" in response.json()["error"]
