@@ -94,11 +94,7 @@ class RepoContext:
 
     # -- raw API ---------------------------------------------------------------------------
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, body=None) -> Any:
-        self.gh.wait_for_rate_limit()
-        _headers, data = self.gh.api.requester.requestJsonAndCheck(
-            method, path, parameters=params, input=body
-        )
-        return data
+        return self.gh.rest(method, path, params, body)
 
     def repo_path(self, rest: str) -> str:
         return f"/repos/{self.full_name}{rest}"
@@ -231,32 +227,14 @@ class RepoContext:
         return self.once(f"reviews:{number}", lambda: self._reviews(number))
 
     def _reviews(self, number: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            data = self.call(
-                "GET", self.repo_path(f"/pulls/{number}/reviews"), {"per_page": 100, "page": page}
-            )
-            out.extend(data)
-            if len(data) < 100:
-                return out
-            page += 1
+        return list(self.gh.pages(self.repo_path(f"/pulls/{number}/reviews")))
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment of an issue or PR, oldest first, across every page."""
         return self.once(f"comments:{number}", lambda: self._comments(number))
 
     def _comments(self, number: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            data = self.call(
-                "GET", self.repo_path(f"/issues/{number}/comments"), {"per_page": 100, "page": page}
-            )
-            out.extend(data)
-            if len(data) < 100:
-                return out
-            page += 1
+        return list(self.gh.pages(self.repo_path(f"/issues/{number}/comments")))
 
     def forget_comments(self, number: int) -> None:
         self.forget(f"comments:{number}")

@@ -50,35 +50,13 @@ class DriftIssue:
     action: str  # opened or commented
 
 
-def _call(gh: GitHub, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
-    gh.wait_for_rate_limit()
-    _headers, data = gh.api.requester.requestJsonAndCheck(
-        method, path, parameters=params, input=body
-    )
-    return data
-
-
 def open_issues(gh: GitHub, full_name: str, model: str) -> list[dict[str, Any]]:
     """The open drift issues of a model, oldest first (pull requests excluded)."""
-    found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        batch = _call(
-            gh,
-            "GET",
-            f"/repos/{full_name}/issues",
-            params={
-                "labels": f"{DRIFT_LABEL},{model_label(model)}",
-                "state": "open",
-                "direction": "asc",
-                "per_page": 100,
-                "page": page,
-            },
-        )
-        found += [i for i in batch if not i.get("pull_request")]
-        if len(batch) < 100:
-            break
-        page += 1
+    labels = f"{DRIFT_LABEL},{model_label(model)}"
+    issues = gh.pages(
+        f"/repos/{full_name}/issues", {"labels": labels, "state": "open", "direction": "asc"}
+    )
+    found = [i for i in issues if not i.get("pull_request")]
     return sorted(found, key=lambda i: int(i["number"]))
 
 
@@ -104,16 +82,14 @@ def open_or_comment(
     existing = open_issues(gh, full_name, model)
     if existing:
         issue = existing[0]
-        comment = _call(
-            gh,
+        comment = gh.rest(
             "POST",
             f"/repos/{full_name}/issues/{issue['number']}/comments",
             body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
         )
         return DriftIssue(int(issue["number"]), str(comment["html_url"]), "commented")
     title = _render("flow_drift_title.txt.j2", model=model, d=drift).strip()
-    created = _call(
-        gh,
+    created = gh.rest(
         "POST",
         f"/repos/{full_name}/issues",
         body={"title": title, "body": report, "labels": labels_for(model, extra_labels)},
@@ -124,20 +100,17 @@ def open_or_comment(
     older = [i for i in others if int(i["number"]) < number]
     if older:
         keep = older[0]
-        _call(
-            gh,
+        gh.rest(
             "POST",
             f"/repos/{full_name}/issues/{keep['number']}/comments",
             body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
         )
-        _call(
-            gh,
+        gh.rest(
             "POST",
             f"/repos/{full_name}/issues/{number}/comments",
             body={"body": _render("flow_drift_duplicate.md.j2", keep=keep["number"])},
         )
-        _call(
-            gh,
+        gh.rest(
             "PATCH",
             f"/repos/{full_name}/issues/{number}",
             body={"state": "closed", "state_reason": "not_planned"},

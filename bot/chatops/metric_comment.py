@@ -555,12 +555,6 @@ def _drop_raced_duplicates(
     return dropped
 
 
-def _call(gh: GitHub, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    gh.wait_for_rate_limit()
-    _headers, data = gh.api.requester.requestJsonAndCheck(method, path, parameters=params)
-    return data
-
-
 def _run_info(data: Mapping[str, Any]) -> RunInfo:
     return RunInfo(
         id=int(data["id"]),
@@ -586,20 +580,10 @@ def run_evidence(
 ) -> dict[str, Evidence]:
     """Per model with an evaluation artifact in the run: its parsed evidence."""
     artifacts: dict[str, int] = {}
-    page = 1
-    while True:
-        data = _call(
-            gh,
-            "GET",
-            f"/repos/{full_name}/actions/runs/{run_id}/artifacts",
-            {"per_page": 100, "page": page},
-        )
-        for art in data.get("artifacts", []):
-            if not art.get("expired"):
-                artifacts[str(art["name"])] = int(art["id"])
-        if len(data.get("artifacts", [])) < 100:
-            break
-        page += 1
+    listed = gh.pages(f"/repos/{full_name}/actions/runs/{run_id}/artifacts", key="artifacts")
+    for art in listed:
+        if not art.get("expired"):
+            artifacts[str(art["name"])] = int(art["id"])
     out: dict[str, Evidence] = {}
     for model in models:
         eval_id = artifacts.get(EVALUATION_ARTIFACT.format(model=model))
@@ -703,7 +687,7 @@ def policy_for_default_branch(
 
 
 def _pull(gh: GitHub, full_name: str, number: int) -> dict[str, Any]:
-    return _call(gh, "GET", f"/repos/{full_name}/pulls/{number}")
+    return gh.rest("GET", f"/repos/{full_name}/pulls/{number}")
 
 
 def _is_fork(pull: Mapping[str, Any], full_name: str) -> bool:
@@ -797,8 +781,7 @@ def update_for_pr(
 
 
 def _completed_runs(gh: GitHub, full_name: str, head_sha: str) -> list[RunInfo]:
-    data = _call(
-        gh,
+    data = gh.rest(
         "GET",
         f"/repos/{full_name}/actions/runs",
         {"head_sha": head_sha, "status": "completed", "per_page": STATUS_RUNS},
@@ -820,8 +803,7 @@ def pulls_of_run(gh: GitHub, full_name: str, event: WorkflowRunEvent) -> list[di
     owner = head_repo.owner.login if head_repo and head_repo.owner else None
     if not owner or not run.head_branch:
         return []
-    listed = _call(
-        gh,
+    listed = gh.rest(
         "GET",
         f"/repos/{full_name}/pulls",
         {"head": f"{owner}:{run.head_branch}", "state": "open", "per_page": 100},

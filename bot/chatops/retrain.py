@@ -95,14 +95,6 @@ def default_window(live_since: dt.datetime | None, now: dt.datetime) -> dict[str
     return window
 
 
-def _call(gh: GitHub, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
-    gh.wait_for_rate_limit()
-    _headers, data = gh.api.requester.requestJsonAndCheck(
-        method, path, parameters=params, input=body
-    )
-    return data
-
-
 def _status(exc: Exception) -> int | None:
     return getattr(exc, "status", None)
 
@@ -111,22 +103,11 @@ def open_retrain_prs(gh: GitHub, full_name: str, model: str) -> list[dict[str, A
     """Open PRs from this repository's `mlbot/retrain/<model>/` branches, oldest first."""
     prefix = branch_prefix(model)
     found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        batch = _call(
-            gh,
-            "GET",
-            f"/repos/{full_name}/pulls",
-            params={"state": "open", "per_page": 100, "page": page},
-        )
-        for pull in batch:
-            head = pull.get("head") or {}
-            repo = (head.get("repo") or {}).get("full_name") or ""
-            if str(head.get("ref", "")).startswith(prefix) and repo.lower() == full_name.lower():
-                found.append(pull)
-        if len(batch) < 100:
-            break
-        page += 1
+    for pull in gh.pages(f"/repos/{full_name}/pulls", {"state": "open"}):
+        head = pull.get("head") or {}
+        repo = (head.get("repo") or {}).get("full_name") or ""
+        if str(head.get("ref", "")).startswith(prefix) and repo.lower() == full_name.lower():
+            found.append(pull)
     return sorted(found, key=lambda p: int(p["number"]))
 
 
@@ -274,8 +255,7 @@ def _pointed(gh: GitHub, full_name: str, issue: int, pr: RetrainPR) -> bool:
 
 
 def _comment(gh: GitHub, full_name: str, issue: int, template: str, **context: Any) -> None:
-    _call(
-        gh,
+    gh.rest(
         "POST",
         f"/repos/{full_name}/issues/{issue}/comments",
         body={"body": _render(template, **context)},
@@ -286,9 +266,8 @@ def _commit(
     gh: GitHub, full_name: str, head: str, model: str, issue: int, content: str, reason: str
 ) -> str:
     """One commit on top of the default branch that writes retrain.yaml (Git Data API)."""
-    base = _call(gh, "GET", f"/repos/{full_name}/git/commits/{head}")
-    tree = _call(
-        gh,
+    base = gh.rest("GET", f"/repos/{full_name}/git/commits/{head}")
+    tree = gh.rest(
         "POST",
         f"/repos/{full_name}/git/trees",
         body={
@@ -304,8 +283,7 @@ def _commit(
         },
     )
     message = f"retrain: {model} (#{issue})\n\n{' '.join(reason.split())[:REASON_LIMIT]}\n"
-    commit = _call(
-        gh,
+    commit = gh.rest(
         "POST",
         f"/repos/{full_name}/git/commits",
         body={"message": message, "tree": tree["sha"], "parents": [head]},
@@ -326,8 +304,7 @@ def _point_branch(gh: GitHub, full_name: str, branch: str, sha: str) -> None:
     from github import GithubException
 
     try:
-        _call(
-            gh,
+        gh.rest(
             "POST",
             f"/repos/{full_name}/git/refs",
             body={"ref": f"refs/heads/{branch}", "sha": sha},
@@ -337,11 +314,10 @@ def _point_branch(gh: GitHub, full_name: str, branch: str, sha: str) -> None:
         if _status(exc) != 422:
             raise
     ref_path = f"/repos/{full_name}/git/refs/{quote('heads/' + branch, safe='/')}"
-    leftover = _call(gh, "GET", f"/repos/{full_name}/git/ref/{quote('heads/' + branch, safe='/')}")
+    leftover = gh.rest("GET", f"/repos/{full_name}/git/ref/{quote('heads/' + branch, safe='/')}")
     tip = str(leftover["object"]["sha"])
-    ours = _call(gh, "GET", f"/repos/{full_name}/git/commits/{sha}")
-    merge = _call(
-        gh,
+    ours = gh.rest("GET", f"/repos/{full_name}/git/commits/{sha}")
+    merge = gh.rest(
         "POST",
         f"/repos/{full_name}/git/commits",
         body={
@@ -350,7 +326,7 @@ def _point_branch(gh: GitHub, full_name: str, branch: str, sha: str) -> None:
             "parents": [tip, *(p["sha"] for p in ours["parents"])],
         },
     )
-    _call(gh, "PATCH", ref_path, body={"sha": merge["sha"], "force": False})
+    gh.rest("PATCH", ref_path, body={"sha": merge["sha"], "force": False})
 
 
 def _create_pull(
@@ -359,8 +335,7 @@ def _create_pull(
     from github import GithubException
 
     try:
-        return _call(
-            gh,
+        return gh.rest(
             "POST",
             f"/repos/{full_name}/pulls",
             body={"title": title, "head": branch, "base": base, "body": body},

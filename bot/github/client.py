@@ -147,6 +147,37 @@ class GitHub:
         log.warning("rate limit spent; waiting %.0f s for it to reset", wait)
         self._sleep(wait)
 
+    # -- plain REST -------------------------------------------------------------------------
+    def rest(self, method: str, path: str, params: Any = None, body: Any = None) -> Any:
+        """One REST call's decoded JSON, through the same retries, pacing and counting."""
+        self.wait_for_rate_limit()
+        _headers, data = self.api.requester.requestJsonAndCheck(
+            method, path, parameters=params, input=body
+        )
+        return data
+
+    def pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        per_page: int = 100,
+        max_pages: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged GET, page after page until a short one.
+
+        `key` names the list in answers that wrap it in an object (artifacts).
+        """
+        page = 1
+        while max_pages is None or page <= max_pages:
+            data = self.rest("GET", path, {**(params or {}), "per_page": per_page, "page": page})
+            items = data.get(key, []) if key else data
+            yield from items
+            if len(items) < per_page:
+                return
+            page += 1
+
     # -- repositories ------------------------------------------------------------------------
     def repo(self, full_name: str) -> Repository:
         """A lazy Repository: no request until an attribute needs one."""

@@ -138,11 +138,7 @@ class GitHubStore:
         return f"/repos/{self.full_name}"
 
     def _call(self, method: str, path: str, body: Any = None, params: Any = None) -> Any:
-        self.gh.wait_for_rate_limit()
-        _headers, data = self.gh.api.requester.requestJsonAndCheck(
-            method, self._base + path, parameters=params, input=body
-        )
-        return data
+        return self.gh.rest(method, self._base + path, params, body)
 
     @staticmethod
     def _status(exc: Exception) -> int | None:
@@ -248,19 +244,10 @@ class GitHubStore:
     def _commits(
         self, head: str, path: str, per_page: int, pages: int | None = None
     ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while pages is None or page <= pages:
-            data = self._call(
-                "GET",
-                "/commits",
-                params={"sha": head, "path": path, "per_page": per_page, "page": page},
-            )
-            out += data
-            if len(data) < per_page:
-                break
-            page += 1
-        return out
+        listed = self.gh.pages(
+            self._base + "/commits", {"sha": head, "path": path}, per_page=per_page, max_pages=pages
+        )
+        return list(listed)
 
     def log(self, model: str | None = None) -> list[CommitInfo]:
         """Registry commits, newest first: of one model, or of every model."""

@@ -178,6 +178,19 @@ def test_upsert_finds_the_marked_comment_on_a_later_page(sim: GitHubSimulator) -
         gh.upsert_comment("acme/models", number, "<!-- m -->", "no marker here")
 
 
+def test_pages_reads_every_page_until_a_short_one(sim: GitHubSimulator) -> None:
+    number = sim.create_issue("acme/models", "long thread", user="alice")
+    for i in range(205):
+        sim.comment("acme/models", number, f"note {i}", user="alice")
+    gh = token_client(sim)
+    path = f"/repos/acme/models/issues/{number}/comments"
+    bodies = [c["body"] for c in gh.pages(path)]
+    assert bodies == [f"note {i}" for i in range(205)]
+    assert sim.count("issues/list-comments") == 3
+    assert len(list(gh.pages(path, per_page=50, max_pages=2))) == 100
+    assert sim.count("issues/list-comments") == 5
+
+
 def test_an_exhausted_rate_limit_waits_for_the_reset(sim: GitHubSimulator) -> None:
     gh = token_client(sim)
     slept: list[float] = []
