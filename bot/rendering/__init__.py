@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from bot.rendering.numbers import plural
+
 
 def md(value: object) -> str:
     """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks)."""
@@ -46,6 +48,7 @@ def environment(package: str) -> Any:
     )
     env.filters["md"] = md
     env.filters["fmt"] = fmt
+    env.globals["plural"] = plural
     return env
 
 
