@@ -32,11 +32,19 @@ def model_config(config: RepoConfig, model: str) -> ModelConfig:
         ) from None
 
 
+def policy_with_notes(
+    config: RepoConfig, model: str | None, repo_root: Path | None = None
+) -> tuple[Policy, list[str]]:
+    """The policy in force, and what the overrides dropped or changed to get it."""
+    data = packs.load_pack_data(config.policy, repo_root)
+    data, notes = packs.apply_overrides(data, config.policy_overrides)
+    if model is not None and model in config.models:
+        data, more = packs.apply_overrides(data, config.models[model].policy)
+        notes += [f"{model}: {n}" for n in more]
+    source = f"{config.policy} with the overrides in {CONFIG_PATH}"
+    return packs.build(data, source), notes
+
+
 def policy_for(config: RepoConfig, model: str | None, repo_root: Path | None = None) -> Policy:
     """The pack, then the repository's overrides, then the model's own."""
-    data = packs.load_pack_data(config.policy, repo_root)
-    data = packs.merge(data, config.policy_overrides)
-    if model is not None and model in config.models:
-        data = packs.merge(data, config.models[model].policy)
-    source = f"{config.policy} with the overrides in {CONFIG_PATH}"
-    return packs.build(data, source)
+    return policy_with_notes(config, model, repo_root)[0]
