@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.errors import InputError
-from bot.registry import gto_view, plan, schema, semver, tags, yamlio
+from bot.registry import derive, gto_view, plan, schema, semver, tags, yamlio
 from bot.registry.schema import VersionRecord
 from bot.registry.store import RegistryStore
 
@@ -199,21 +199,17 @@ def _check_tags(
                 )
             )
         for name, content in files.items():
-            origin = _origin(content)
+            # An imported record is immutable too: it must still read as derived from its tag.
             event = registered.get(name)
-            if (
-                origin is not None
-                and event is not None
-                and (
-                    origin.get("tag") != event.ref.name or origin.get("commit") != event.ref.target
-                )
-            ):
+            if event is None or _origin(content) is None:
+                continue
+            derived = schema.dump(derive.derive_record(model, event, store.read_files))
+            if content != derived:
                 problems.append(
                     Problem(
                         schema.version_path(model, name),
-                        f"says it was imported from {origin.get('tag')} at "
-                        f"{str(origin.get('commit'))[:12]}, but tag {event.ref.name} points at "
-                        f"{event.ref.target[:12]}.",
+                        f"differs from the record derived from tag {event.ref.name} when it was "
+                        "imported; version records are immutable.",
                     )
                 )
         # Unedited since registration: the digest in the tag, else the file at the tag.

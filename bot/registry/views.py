@@ -81,7 +81,7 @@ def history(store: RegistryStore, model: str) -> list[dict[str, Any]]:
         subject = message.split("\n", 1)[0]
         commit = commits.get(subject) if subject.startswith("registry: ") else None
         trailers = audit.parse_trailers(commit.message) if commit else {}
-        version = event.version or version_of.get(event.ref.target)
+        version = event.version or (version_of.get(event.ref.target) if event.stage else None)
         out.append(
             {
                 "timestamp": event.ref.tagged_at.isoformat(),

@@ -399,7 +399,11 @@ def _transcript(b: Backend) -> dict:
         "show": views.show(b.store),
         "history": {
             m: [
-                {**e, "commit": name(e["commit"]), "registry_commit": name(e["registry_commit"] or "")}
+                {
+                    **e,
+                    "commit": name(e["commit"]),
+                    "registry_commit": name(e["registry_commit"] or ""),
+                }
                 for e in views.history(b.store, m)
             ]
             for m in ("churn", "fraud")
