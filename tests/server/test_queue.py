@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.server.queue import DEAD, DONE, QUEUED, JobStore, NewJob, Outcome
+from bot.server.store.jobs import DEAD, DONE, QUEUED, NewJob, Outcome
+from bot.server.store.sqlite import SqliteStore as JobStore
 
 
 def job(delivery_id: str) -> NewJob:

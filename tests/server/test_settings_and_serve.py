@@ -11,6 +11,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.server.settings import Settings
+from bot.server.store.location import SqliteLocation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +34,7 @@ def test_settings_come_from_mlbot_variables(env, tmp_path):
     settings = Settings()
     assert settings.webhook_secrets() == [b"new", b"old"]
     assert settings.github_url == "https://ghe.example.com/api/v3"
-    assert settings.database == tmp_path / "q.db"
+    assert settings.store_location() == SqliteLocation(tmp_path / "q.db")
     assert settings.workers == 3
 
 
