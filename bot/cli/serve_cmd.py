@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--workers must be at least 1.")
         settings.workers = args.workers
     settings.require_webhook_secret()
+    # Before anything is created: `postgresql://…` once became a folder `postgresql:`.
+    settings.store_location()
 
     import uvicorn
 

@@ -75,7 +75,8 @@ def parse(value: str | Path) -> Location:
         rest = text[len(match.group(0)) :]
         if not rest.startswith("///") or len(rest) == 3:
             raise InputError("MLBOT_DATABASE=sqlite:… must be sqlite:///path/to/file.")
-        return SqliteLocation(Path(rest[2:]))
+        # As SQLAlchemy reads it: sqlite:///relative.db, sqlite:////absolute.db.
+        return SqliteLocation(Path(rest[3:]))
     if scheme in _POSTGRES:
         parts = urlsplit(text)
         if not text[len(match.group(0)) :].startswith("//"):

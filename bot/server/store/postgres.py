@@ -67,6 +67,7 @@ class PostgresStore(Conveniences):
         intake_sync: str = "full",
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         max_connections: int = 8,
+        connect_seconds: float = _CONNECT_SECONDS,
     ) -> None:
         if intake_sync not in ("full", "normal"):
             raise ValueError(f"unknown synchronous mode {intake_sync!r}")
@@ -74,6 +75,7 @@ class PostgresStore(Conveniences):
         self._shown = shown  # the URL without its password, for errors and logs
         self._sync_off = intake_sync == "normal"
         self._lease = lease_seconds
+        self._connect_seconds = connect_seconds
         self.owner = uuid.uuid4().hex
         self._pool = ConnectionPool(
             url,
@@ -86,8 +88,9 @@ class PostgresStore(Conveniences):
 
     def open(self) -> None:
         try:
-            self._pool.open(wait=True, timeout=_CONNECT_SECONDS)
+            self._pool.open(wait=True, timeout=self._connect_seconds)
         except Exception as exc:
+            self._pool.close()
             raise StoreUnavailable(
                 f"could not connect to PostgreSQL at {self._shown}: {type(exc).__name__}"
             ) from None
@@ -110,7 +113,8 @@ class PostgresStore(Conveniences):
         batch = list(jobs)
         if not batch:
             return []
-        unique = list({job.delivery_id: job for job in reversed(batch)}.values())
+        # The first copy of each delivery, in order: seqs follow arrival.
+        unique = list({job.delivery_id: job for job in batch[::-1]}.values())[::-1]
         now = time.time()
         with self._transaction() as conn:
             if self._sync_off:

@@ -54,6 +54,14 @@ from bot.server.store.jobs import (
 _DELIVERY_COLUMNS = "seq, delivery_id, event, action, installation_id, payload"
 # Deliveries taken in between two checkpoints of the inbox's log.
 _CHECKPOINT_EVERY = 256
+_LOCKS: dict[tuple[str, ...], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _shared_lock(key: tuple[str, ...]) -> threading.Lock:
+    """The one lock of this process for `key`."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())
 
 
 def inbox_path(database: Path) -> Path:
@@ -75,7 +83,7 @@ class SqliteStore(Conveniences):
         intake_sync: str = "full",
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
-        self.path = Path(path)
+        self.path = Path(path).absolute()
         self.inbox_path = inbox_path(self.path)
         if intake_sync not in ("full", "normal"):
             raise ValueError(f"unknown synchronous mode {intake_sync!r}")
@@ -85,8 +93,9 @@ class SqliteStore(Conveniences):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._write = threading.Lock()
-        self._model_locks: dict[tuple[str, str], threading.Lock] = {}
+        # Per file, not per instance: every store on this file in this process
+        # takes its turn, so none meets SQLite's busy error on a deferred upgrade.
+        self._write = _shared_lock(("write", str(self.path)))
         self._imported_since_checkpoint = 0
 
     def open(self) -> None:
@@ -333,10 +342,9 @@ class SqliteStore(Conveniences):
 
     @contextlib.contextmanager
     def model_lock(self, repo: str, model: str) -> Iterator[None]:
-        # One replica, and its jobs run in one process: a lock of this process suffices.
-        with self._lock:
-            lock = self._model_locks.setdefault((repo, model), threading.Lock())
-        with lock:
+        # One replica, and its jobs run in one process: a lock of this process
+        # suffices, shared by every store instance on the same file.
+        with _shared_lock(("model", str(self.path), repo, model)):
             yield
 
     def listen(self, wake: Callable[[int], None]) -> Callable[[], None]:
