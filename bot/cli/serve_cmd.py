@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.server import logs
     from bot.server.app import create_app
-    from bot.server.worker_process import DEFAULT_ROUTER
+    from bot.server.children import DEFAULT_ROUTER
 
     logs.configure(settings.log_level, settings.secret_values())
     # The queue writer is a thread: with Python's default 5 ms GIL switch
