@@ -80,7 +80,14 @@ class DriftPolicy(_Strict):
     )
     share: float = Field(default=0.5, gt=0, le=1, description="Share of drifted columns.")
     sample_rows: int | None = Field(
-        default=200_000, ge=1000, description="Sample larger frames down to this many rows."
+        default=None,
+        ge=1000,
+        description="Judge drift on a sample of this many rows; null judges every row.",
+    )
+    report_rows: int | None = Field(
+        default=200_000,
+        ge=1000,
+        description="Build the HTML report on a sample of this many rows; null uses every row.",
     )
     auto_retrain: bool = False
     labels: list[str] = Field(default_factory=lambda: ["mlbot:drift"])
