@@ -112,7 +112,9 @@ class ParquetColumns:
         try:
             self._file = pq.ParquetFile(path)
         except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{what} file {path} cannot be read as parquet: {_first(exc)}") from None
+            raise InputError(
+                f"{what} file {path} cannot be read as parquet: {_first(exc)}"
+            ) from None
         schema = self._file.schema_arrow
         self.names = list(schema.names)
         if len(self.names) != len(set(self.names)):
@@ -187,7 +189,7 @@ def _check_not_empty(columns: Columns, path: Path, what: str) -> None:
 
 
 def _csv_to_parquet(path: Path, out: Path, what: str) -> bool:
-    """Parse the CSV in blocks into a Parquet file; False when pyarrow cannot type it as pandas would.
+    """The CSV parsed in blocks into a Parquet file; False if pyarrow cannot type it as pandas.
 
     pyarrow types a column from the first block, pandas from the whole column: a later
     block that breaks the first one's type (say, a float after a million ints) is left

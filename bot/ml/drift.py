@@ -73,7 +73,9 @@ def detect(
         ref_col = ref.column(name)
         if ref_rows is not None:
             ref_col = ref_col.take(ref_rows)
-        tested.append(column_drift(ref_col, cur_col, kind, _method(policy), policy.column_threshold))
+        tested.append(
+            column_drift(ref_col, cur_col, kind, _method(policy), policy.column_threshold)
+        )
         del ref_col, cur_col  # one column of each side in memory at a time
     if not tested:
         kinds = ", ".join(f"{s['column']}: {s['column_type']}" for s in skipped)
@@ -104,6 +106,8 @@ def detect(
         "only_in_current": sorted(set(cur_names) - ref_names),
         "not_tested": skipped,
     }
+    # None when not asked for: Evidently's report is the costly part and the verdict needs none.
+    result["report"], result["report_sampling"] = None, None
     if html is not None:
         say(f"Evidently's HTML report on up to {policy.report_rows or 'all'} rows: {html}")
         result["report_sampling"] = write_report(ref, cur, names, policy, html)

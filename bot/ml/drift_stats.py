@@ -95,7 +95,7 @@ def cleaned(column: Column, kind: str) -> pd.Series:
 
 
 def choose_test(reference: pd.Series, current: pd.Series, kind: str, method: str | None):
-    """The StatTest DataDriftPreset runs on this column: the policy's, or Evidently's auto choice."""
+    """The StatTest DataDriftPreset runs on the column: the policy's, or Evidently's "auto"."""
     from evidently.legacy.calculations import stattests
     from evidently.legacy.calculations.stattests.registry import get_stattest
     from evidently.legacy.core import ColumnType

@@ -74,7 +74,9 @@ class RollbackPolicy(_Strict):
 
 
 class DriftPolicy(_Strict):
-    method: str = Field(default="auto", description="Evidently's stattest, or 'auto'.")
+    method: Literal[
+        "auto", "ks", "wasserstein", "psi", "jensenshannon", "chisquare", "z", "kl_div"
+    ] = Field(default="auto", description="Evidently's stattest for every column, or 'auto'.")
     column_threshold: float | None = Field(
         default=None, description="Stattest threshold; None uses the method's default."
     )
