@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.conftest import World, history, replies_to, wait_for_next_second
+from tests.security.attacks import World, history, replies_to, wait_for_next_second
 
 
 def test_an_edit_in_the_same_second_does_not_change_what_an_owner_approves(world: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.conftest import World
+from tests.security.attacks import World
 
 # CommonMark (and GitHub) end a line only at \n, \r\n or \r; Python's str.splitlines also
 # splits at these, which would lift a command out of a quote, a fence or a paragraph.
@@ -42,8 +42,16 @@ def test_a_unicode_separator_does_not_lift_a_command_out_of_a_fence(world: World
         "text /rollback cancer",
         "`/rollback cancer`",
     ],
-    ids=["fence", "tilde-fence", "indented", "quote", "html-comment", "html-comment-lines",
-         "mid-line", "inline-code"],
+    ids=[
+        "fence",
+        "tilde-fence",
+        "indented",
+        "quote",
+        "html-comment",
+        "html-comment-lines",
+        "mid-line",
+        "inline-code",
+    ],
 )
 def test_commands_in_code_quotes_or_comments_never_run(world: World, body: str) -> None:
     issue = world.issue()

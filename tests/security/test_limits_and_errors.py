@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import evaluation
-from tests.security.conftest import World, answers, replies_to
+from tests.security.attacks import World, answers, replies_to
 
 
 def test_commands_past_the_limit_get_one_reply_naming_the_lines_not_run(world: World) -> None:
@@ -36,10 +36,10 @@ def test_a_bug_in_one_command_gets_a_reply_and_the_others_still_run(world: World
 
 
 def test_an_internal_error_reply_names_the_delivery(world: World) -> None:
-    from tests.security.conftest import comment_delivery
+    from tests.security.attacks import comment_delivery
 
     pr = world.open_pr(evaluation_doc=json.loads(json.dumps(evaluation())) | {"candidate": 7})
-    cid = world.comment(pr, "/promote")
+    cid = world.comment(pr, "/promote cancer")
     world.settle()
     (reply,) = replies_to(world, pr, cid)
     assert world.live()["production"] == "v1.1.0"
@@ -58,5 +58,9 @@ def test_concurrent_approvals_produce_exactly_one_promoted_reply(make_world) -> 
     assert world.live()["production"] == "v1.2.0"
     done = [r for r in replies_to(world, pr, cid) if "mlbot:done" in r]
     assert len(done) == 1, done
-    promoted = [m for m in world.registry_log() if m.startswith("registry: promote cancer v1.2.0 to production")]
+    promoted = [
+        m
+        for m in world.registry_log()
+        if m.startswith("registry: promote cancer v1.2.0 to production")
+    ]
     assert len(promoted) == 1

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.security.conftest import World, outside_code
+from tests.security.attacks import World, outside_code
 
 MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][\w-]*(?:/[\w-]+)?")
 LINK = re.compile(r"(?<![\w`&])#\d+\b")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.conftest import World, comment_delivery, replay, replies_to
+from tests.security.attacks import World, comment_delivery, replay, replies_to
 
 
 def test_a_replayed_rollback_under_a_new_delivery_id_does_not_flip_production_back(
@@ -47,7 +47,7 @@ def test_a_redelivery_with_the_same_id_after_the_reply_changes_nothing(world: Wo
     commits = len(world.registry_log())
     world.sim.webhooks.redeliver(delivery.id)
     world.settle()
-    assert replay(world, delivery, delivery.id) == 202
+    assert replay(world, delivery, delivery.id) in (200, 202)  # 200: a known delivery
     world.settle()
     assert len(world.registry_log()) == commits
     assert len(replies_to(world, issue, cid)) == 1
@@ -69,7 +69,7 @@ def test_a_replayed_pending_command_posts_no_second_pending_reply(world: World) 
 
 
 def test_a_replayed_approval_review_completes_nothing_twice(world: World) -> None:
-    from tests.security.conftest import deliveries
+    from tests.security.attacks import deliveries
 
     pr = world.open_pr()
     cid = world.comment(pr, "/promote")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.conftest import World, history, replies_to
+from tests.security.attacks import World, replies_to
 
 
 def test_rollback_to_a_version_never_in_production_is_refused_with_the_promote_fix(
@@ -21,7 +21,7 @@ def test_rollback_to_a_version_never_in_production_is_refused_with_the_promote_f
 
 
 def test_rollback_to_a_deprecated_version_is_refused(world: World) -> None:
-    from tests.security.conftest import deprecate
+    from tests.security.attacks import deprecate
 
     deprecate(world, "v1.0.0")
     issue = world.issue()
@@ -47,7 +47,8 @@ def test_two_owners_rolling_back_one_incident_do_not_undo_each_other(make_world)
     done = [r for c in (first, second) for r in replies_to(world, issue, c) if "mlbot:done" in r]
     assert len(done) == 1
     other = [r for c in (first, second) for r in replies_to(world, issue, c) if r not in done]
-    assert len(other) == 1 and "already" in other[0].lower(), other
+    assert len(other) == 1 and "someone changed it first" in other[0], other
+    assert "Nothing was written" in other[0]
     assert world.git("rev-parse", "main").strip()[:7] in other[0]
 
 
@@ -57,7 +58,7 @@ def test_a_later_rollback_of_a_stage_someone_else_changed_changes_nothing(world:
     world.settle()
     first = world.comment(issue, "/rollback cancer because incident", user="bob")  # at once
     world.settle()
-    assert world.live()["production"] == "v1.0.0"
+    assert world.live()["production"] == "v1.0.0", world.command_replies(issue)
     commits = len(world.registry_log())
     world.comment(issue, "/approve", user="alice")  # completes carol's: v1.1.0 is gone already
     world.settle()
