@@ -259,6 +259,7 @@ def test_check_reads_the_working_tree_and_names_uncommitted_files(repo):
     res = repo.mlbot("registry", "check")
     assert res.code == 1
     assert "info: registry/churn/versions/v3.0.0.yaml: not committed" in res.out
+    assert "v3.0.0.yaml: differs from the record derived from tag churn@v3.0.0" in res.out
     assert repo.mlbot("registry", "check", "--committed").code == 0
 
 
