@@ -259,4 +259,23 @@ def test_check_reads_the_working_tree_and_names_uncommitted_files(repo):
     res = repo.mlbot("registry", "check")
     assert res.code == 1
     assert "info: registry/churn/versions/v3.0.0.yaml: not committed" in res.out
+    assert "v3.0.0.yaml: differs from the record derived from tag churn@v3.0.0" in res.out
     assert repo.mlbot("registry", "check", "--committed").code == 0
+
+
+def test_init_reads_the_repository_and_imports_gto_versions(repo):
+    before = tag_objects(repo)
+    out = repo.ok("init").out
+    assert "models: churn, cv-class, fraud" in out
+    assert "stages (from the GTO tags): dev -> staging -> prod" in out
+    assert "imported 6 GTO version record(s)" in out
+    config = (repo.root / ".github" / "mlbot.yml").read_text()
+    assert "stages: [dev, staging, prod]" in config
+    churn = config.split("  churn:", 1)[1].split("  cv-class:", 1)[0]
+    assert "artifact: models/churn.pkl" in churn and "path: models\n" in churn
+    assert "metrics: metrics.json" in churn and "params: params.yaml" in churn
+    assert tag_objects(repo) == before
+    commit(repo.root, "adopt mlbot", {})
+    assert "policy OK" in repo.ok("policy", "check").out
+    assert repo.mlbot("registry", "check").code == 0
+    assert_show_agrees(repo)
