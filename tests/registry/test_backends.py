@@ -493,3 +493,34 @@ def test_both_backends_leave_byte_identical_registries(request, tmp_path, capsys
 
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is required")
+
+
+class RollingBackFirst(RacingStore):
+    """Another rollback of the same stage lands just before ours."""
+
+    def write(self, parent, change, author):
+        if self.races:
+            self.races -= 1
+            other = self.backend.registry(self.backend.new_store())
+            other.rollback("churn", "production", audit_info=ask("bob"))
+        return self.inner.write(parent, change, author)
+
+
+def test_a_rollback_that_loses_the_race_to_another_rollback_writes_nothing(
+    backend: Backend,
+) -> None:
+    from bot.registry.service import Superseded
+
+    reg = backend.registry()
+    for n in (1, 2):
+        reg.register("churn", artifact=artifact(n), audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "staging", audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "production", audit_info=ask("alice"))
+    racing = backend.registry(RollingBackFirst(backend, races=1))
+    with pytest.raises(Superseded, match=r"v0\.2\.0 is no longer live in production"):
+        # Re-planned on the new head, "the previous version" would be v0.2.0 again.
+        racing.rollback("churn", "production", audit_info=ask("alice"), removes="v0.2.0")
+    assert backend.registry().state("churn").live["production"] == "v0.1.0"
+    subjects = backend.git("log", "main", "--format=%s", "-2").splitlines()
+    assert subjects[0] == "registry: roll back churn production to v0.1.0"
+    assert subjects[1] != subjects[0]
