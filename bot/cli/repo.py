@@ -12,8 +12,8 @@ from bot.config.schema import RepoConfig
 from bot.errors import InputError
 from bot.registry.git_store import GitStore
 from bot.registry.names import check_model_name
-from bot.registry.service import Registry
-from bot.registry.store import Identity
+from bot.registry.service import Projection, Registry
+from bot.registry.store import Identity, RegistryStore
 
 
 def add_repo_argument(parser: argparse.ArgumentParser) -> None:
@@ -35,12 +35,22 @@ class Repo:
             lambda model: policy_for(self.config, model, self.root),
             author=self.author,
             repo_root=self.root,
+            projections=mirrors(self.store, self.config),
         )
 
     def model(self, name: str) -> str:
         check_model_name(name)
         model_config(self.config, name)
         return name
+
+
+def mirrors(store: RegistryStore, config: RepoConfig) -> tuple[Projection, ...]:
+    """The registry's post-write projections this configuration asks for."""
+    if not any(mc.mlflow for mc in config.models.values()):
+        return ()
+    from bot.ml.model_registry import projection
+
+    return (projection(store, config),)
 
 
 def open_repo(args: argparse.Namespace) -> Repo:
