@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.e2e.conftest import evaluation
 from tests.security.attacks import World, answers, replies_to
 
