@@ -138,6 +138,7 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
                 "commit": outcome.commit,
                 "tags": outcome.tags,
                 "checks": outcome.verdict.to_json()["checks"] if outcome.verdict else [],
+                "notes": list(outcome.notes),  # what each post-write projection did
             }
         )
     else:
@@ -145,6 +146,8 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
         if outcome.verdict:
             for check in outcome.verdict.checks:
                 print(f"  {check.status:4} {check.name}: {check.reason}")
+        for note in outcome.notes:
+            print(f"  {note}")
     return 0
 
 
