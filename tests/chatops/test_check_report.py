@@ -145,7 +145,9 @@ def test_annotations_point_at_the_gates_line_and_the_metrics_file():
     assert [(a.path, a.line) for a in found] == [(".github/mlbot.yml", 7), ("metrics.json", 3)]
     assert found[0].to_json()["annotation_level"] == "failure"
     # Another model's key of the same name is not the one that failed.
-    other = annotations_for("churn", failed, config_text=CONFIG, metrics_path=None, metrics_text=None)
+    other = annotations_for(
+        "churn", failed, config_text=CONFIG, metrics_path=None, metrics_text=None
+    )
     assert [(a.path, a.line) for a in other] == [(".github/mlbot.yml", 8)]
 
 
