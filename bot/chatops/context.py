@@ -171,11 +171,16 @@ class RepoContext:
         self.forget("head", "state:", "files:")
 
     def registry(self) -> Registry:
+        from bot.chatops import deployments
         from bot.registry.service import Registry
         from bot.registry.store import Identity
 
         return Registry(
-            self.store, self.policy, author=Identity(self.bot_login, BOT_EMAIL), repo_root=None
+            self.store,
+            self.policy,
+            author=Identity(self.bot_login, BOT_EMAIL),
+            repo_root=None,
+            projections=(deployments.projection(self),),
         )
 
     # -- people ----------------------------------------------------------------------------

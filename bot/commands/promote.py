@@ -290,6 +290,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
             "evidence": evidence,
             "checks": list(outcome.verdict.checks) if outcome.verdict else [],
             "attempts": outcome.attempts,
+            "notes": list(outcome.notes),
             "live": {},
         },
     )

@@ -170,6 +170,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
             "evidence": [f"reason: {args.reason}"] if args.reason else [],
             "checks": list(outcome.verdict.checks) if outcome.verdict else [],
             "attempts": outcome.attempts,
+            "notes": list(outcome.notes),
             "live": after.live(),
         },
     )
