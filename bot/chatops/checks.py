@@ -229,7 +229,7 @@ def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[st
 
 
 def _evaluations(rc: RepoContext, head_sha: str) -> dict[str, Evaluation]:
-    from bot.chatops.metric_comment import run_evidence
+    from bot.chatops.run_evidence import run_evidence
 
     models = sorted(rc.config.models)
     data = rc.call(

@@ -1,21 +1,19 @@
 """Where a command runs: the request, and the repository as its default branch says.
 
-Everything that gates anything (`.github/mlbot.yml`, CODEOWNERS, a policy
-file, the registry) is read from the repository's **default branch** through
-one `GitHubStore`, never from a pull request's head: a PR cannot choose its
-own approvers or loosen its own policy. Reads are cached for the job.
+Everything that gates anything is read from the repository's **default
+branch** through one `DefaultBranch` reader (`bot.chatops.repository`), never
+from a pull request's head. Reads are cached for the job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import InputError
+from bot.chatops.repository import DefaultBranch, Memo
 
 if TYPE_CHECKING:
     from bot.commands.grammar import Invocation
@@ -65,24 +63,15 @@ class RepoContext:
     full_name: str
     default_branch: str
     bot_login: str = "mlbot[bot]"
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
-    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _memo: Memo = field(default_factory=Memo, repr=False)
 
     # -- once per job, safe across threads -------------------------------------------------
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
         """`compute()` the first time `key` is asked for; later (or concurrent) asks wait."""
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
+        return self._memo.once(key, compute)
 
     def forget(self, *prefixes: str) -> None:
-        with self._guard:
-            for key in [k for k in self._cache if k.startswith(prefixes)]:
-                del self._cache[key]
+        self._memo.forget(*prefixes)
 
     def gather(self, *calls: Callable[[], Any]) -> list[Any]:
         """Run independent reads at the same time (each waits ~one round trip to GitHub)."""
@@ -101,74 +90,40 @@ class RepoContext:
 
     # -- the default branch ----------------------------------------------------------------
     @property
+    def branch(self) -> DefaultBranch:
+        return self.once(
+            "branch", lambda: DefaultBranch(self.gh, self.full_name, self.default_branch)
+        )
+
+    @property
     def store(self) -> Any:
-        def build() -> Any:
-            from bot.registry.github_store import GitHubStore
-
-            return GitHubStore(self.gh, self.full_name, self.default_branch)
-
-        return self.once("store", build)
+        return self.branch.store
 
     @property
     def head(self) -> str | None:
-        return self.once("head", self.store.head)
+        return self.branch.head
 
     def read(self, paths: list[str]) -> dict[str, bytes | None]:
-        head = self.head
-
-        def load() -> dict[str, bytes | None]:
-            if head is None:
-                return dict.fromkeys(paths)
-            return self.store.read_files(head, paths)
-
-        return self.once(f"files:{head}:{','.join(paths)}", load)
+        return self.branch.read(paths)
 
     @property
     def config(self) -> RepoConfig:
-        return self.once("config", self._config)
-
-    def _config(self) -> RepoConfig:
-        from bot.config.load import parse_config
-        from bot.config.schema import CONFIG_PATH
-
-        raw = self.read([CONFIG_PATH])[CONFIG_PATH]
-        if raw is None:
-            raise InputError(
-                f"{CONFIG_PATH} is missing on {self.default_branch}: add it (`mlbot init`) "
-                "so the bot knows your models."
-            )
-        return parse_config(raw, CONFIG_PATH)
+        return self.branch.require_config()
 
     @property
     def codeowners(self) -> tuple[str, str] | None:
-        return self.once("codeowners", self._codeowners)
-
-    def _codeowners(self) -> tuple[str, str] | None:
-        from bot.approvals import codeowners
-
-        found = self.read(list(codeowners.LOCATIONS))
-
-        def reader(path: str) -> str | None:
-            raw = found.get(path)
-            return raw.decode("utf-8", "replace") if raw is not None else None
-
-        return codeowners.find(reader)
+        return self.branch.codeowners()
 
     def policy(self, model: str) -> Policy:
-        def build() -> Policy:
-            from bot.chatops.metric_comment import policy_for_default_branch
-
-            return policy_for_default_branch(self.config, model, self.store, self.head)
-
-        return self.once(f"policy:{model}", build)
+        return self.branch.policy(model)
 
     def state(self, model: str) -> ModelState:
         """The model's registry state at the head read first (forgotten after a write)."""
-        return self.once(f"state:{model}", lambda: self.store.read_model(model, self.head))
+        return self.branch.state(model)
 
     def wrote(self) -> None:
         """The registry moved: later reads in this job see the new head."""
-        self.forget("head", "state:", "files:")
+        self.branch.moved()
 
     def registry(self) -> Registry:
         from bot.chatops import deployments

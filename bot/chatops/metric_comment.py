@@ -11,9 +11,12 @@ metric over recent production versions and the candidate.
 Stickiness: each comment starts with a hidden marker naming the model and
 the part; every page of comments is searched, only the bot's own comments
 count, and an existing comment is always edited rather than a new one
-posted. Past GitHub's 65,536-character limit the text is split on line
-boundaries into numbered parts, closing and reopening code fences and
-`<details>` blocks and repeating a table's header, so every part renders.
+posted. Past GitHub's 65,536-character limit the text is split into
+numbered parts that each render (`bot.rendering.split`).
+
+The run's artifacts are read by `bot.chatops.run_evidence`, the default
+branch by `bot.chatops.repository`, the chart drawn from
+`bot.chatops.metric_chart`.
 
 Runs from fork PRs are read as data only (JSON out of a zip, never executed,
 every value escaped); the App comments with its own token, and the comment
@@ -26,13 +29,17 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bot.chatops.metric_chart import chart_data, chart_metric, production_history
+from bot.chatops.repository import DefaultBranch
+from bot.chatops.run_evidence import RunEvidence, RunInfo, completed_runs, run_evidence, run_info
 from bot.diff.render import GITHUB_COMMENT_LIMIT, comment_markdown
+from bot.rendering.split import split_markdown
 
 if TYPE_CHECKING:
     from bot.config.schema import RepoConfig
@@ -47,14 +54,9 @@ MARKER_PREFIX = "<!-- mlbot:metrics:"
 _MARKER_RE = re.compile(r"\A<!-- mlbot:metrics:(?P<model>[A-Za-z0-9._-]+) part=(?P<part>\d+) -->")
 # Room kept in each part for its marker, its "part i of n" line and the closers the split adds.
 _PART_RESERVE = 400
-# Production versions shown in the chart before the candidate.
-CHART_VERSIONS = 8
 # Workflow runs looked at for `/status` (newest first) before giving up.
 STATUS_RUNS = 10
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
-EVALUATION_ARTIFACT = "mlbot-evaluation-{model}"
-SCAN_ARTIFACT = "mlbot-scan-{model}"
-SIGNATURE_ARTIFACT = "mlbot-signature-{model}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class CommentOutcome:
     parts: int = 0
 
 
-# -- pure: markers, splitting, chart -------------------------------------------------------------
+# -- pure: markers -------------------------------------------------------------------------------
 def marker(model: str, part: int = 1) -> str:
     return f"{MARKER_PREFIX}{model} part={part} -->"
 
@@ -78,164 +80,6 @@ def parse_marker(body: str | None) -> tuple[str, int] | None:
     """(model, part) of a metric comment's body, or None for any other comment."""
     found = _MARKER_RE.match(body or "")
     return (found["model"], int(found["part"])) if found else None
-
-
-_FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_TABLE_SEPARATOR_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
-
-
-@dataclass
-class _Open:
-    """Block structure open at the current line: what a cut must close and reopen."""
-
-    fence: str | None = None  # the fence's opening line
-    fence_mark: str = ""
-    details: list[str] = field(default_factory=list)  # opening lines, outermost first
-    table_header: list[str] = field(default_factory=list)
-    previous: str = ""
-
-    def closers(self) -> str:
-        out = ""
-        if self.fence is not None:
-            out += self.fence_mark + "\n"
-        out += "\n</details>\n" * len(self.details)
-        return out
-
-    def reopeners(self) -> list[str]:
-        # The blank line after each opening lets Markdown (a table) render inside it.
-        out = [_continued(d) + "\n" for d in self.details]
-        if self.fence is not None:
-            out.append(self.fence)
-        elif self.table_header:
-            out.extend(self.table_header)
-        return out
-
-    def feed(self, line: str) -> None:
-        stripped = line.strip()
-        if self.fence is not None:
-            if (
-                stripped
-                and set(stripped) == {self.fence_mark[0]}
-                and len(stripped) >= len(self.fence_mark)
-            ):
-                self.fence = None
-            self.previous = line
-            return
-        opened = _FENCE_RE.match(line)
-        if opened:
-            self.fence, self.fence_mark = line if line.endswith("\n") else line + "\n", opened[1]
-            self.table_header = []
-        else:
-            lowered = stripped.lower()
-            for _ in range(lowered.count("<details")):
-                self.details.append(line if line.endswith("\n") else line + "\n")
-            for _ in range(lowered.count("</details>")):
-                if self.details:
-                    self.details.pop()
-            if stripped.startswith("|") and _TABLE_SEPARATOR_RE.match(stripped):
-                self.table_header = [self.previous, line]
-            elif not stripped.startswith("|"):
-                self.table_header = []
-        self.previous = line
-
-
-def _continued(opening: str) -> str:
-    """A `<details>` opening line for a continued block: same summary, marked continued."""
-    if "</summary>" in opening:
-        return opening.replace("</summary>", " (continued)</summary>", 1)
-    return opening
-
-
-def _hard_wrap(line: str, width: int) -> Iterator[str]:
-    """A line longer than a whole part (pathological input) cut into pieces that fit."""
-    body = line.rstrip("\n")
-    for start in range(0, len(body), width):
-        yield body[start : start + width] + "\n"
-
-
-def split_markdown(text: str, limit: int) -> list[str]:
-    """Cut Markdown into pieces of at most `limit` characters, each of which renders.
-
-    Cuts fall between lines. A cut inside a fenced code block closes the fence
-    and reopens it (same info string) in the next piece; open `<details>`
-    blocks are closed and reopened with their summary marked "(continued)";
-    a cut inside a table repeats the table's header row.
-    """
-    if len(text) <= limit:
-        return [text]
-    if limit < 200:
-        raise ValueError("a part must hold at least 200 characters")
-    state = _Open()
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    width = max(100, limit // 4)
-    lines = [p for line in text.splitlines(keepends=True) for p in _pieces(line, width)]
-    for line in lines:
-        if current and size + len(line) + len(state.closers()) > limit:
-            pieces.append("".join(current) + state.closers())
-            current = state.reopeners()
-            size = sum(len(x) for x in current)
-        current.append(line)
-        size += len(line)
-        state.feed(line)
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-def _pieces(line: str, width: int) -> Iterator[str]:
-    if len(line) <= width:
-        yield line
-    else:
-        yield from _hard_wrap(line, width)
-
-
-_LABEL_RE = re.compile(r"[^A-Za-z0-9._+-]")
-
-
-def _label(text: str) -> str:
-    """Chart text from data a PR controls: only characters Mermaid cannot misread."""
-    return _LABEL_RE.sub("_", str(text))[:40] or "_"
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def chart_data(
-    metric: str, history: Sequence[tuple[str, object]], candidate: object
-) -> dict[str, Any] | None:
-    """Labels, values and y range of the chart; None when there is nothing to draw."""
-    points = [(_label(v), n) for v, value in history if (n := _number(value)) is not None]
-    cand = _number(candidate)
-    if cand is not None:
-        points.append(("candidate", cand))
-    if not points:
-        return None
-    values = [v for _, v in points]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.1 or max(abs(high) * 0.05, 0.01)
-    return {
-        "metric": _label(metric),
-        "labels": [label for label, _ in points],
-        "points": [round(v, 6) for v in values],
-        "y_min": round(low - pad, 6),
-        "y_max": round(high + pad, 6),
-        "versions": len(points) - (1 if cand is not None else 0),
-        "has_candidate": cand is not None,
-    }
-
-
-def chart_metric(policy: Policy | None, candidate_metrics: Mapping[str, object]) -> str | None:
-    """The metric to chart: the policy's first gated metric the candidate has, else its first."""
-    numeric = [k for k, v in candidate_metrics.items() if _number(v) is not None]
-    for name in policy.metrics if policy is not None else ():
-        if name in numeric:
-            return name
-    return numeric[0] if numeric else None
 
 
 # -- templates -----------------------------------------------------------------------------------
@@ -251,16 +95,6 @@ def render(name: str, **context: Any) -> str:
 
 
 # -- judging a run's evaluation against the registry -------------------------------------------
-@dataclass
-class Evidence:
-    """What one run uploaded for one model, already parsed (data only, never executed)."""
-
-    evaluation: dict[str, Any] | None
-    scan: dict[str, Any] | None = None
-    signature: dict[str, Any] | None = None
-    problems: list[str] = field(default_factory=list)
-
-
 def compare_with_registry(
     evaluation: Mapping[str, Any],
     state: ModelState | None,
@@ -346,7 +180,7 @@ def compare_with_registry(
     return out, notes
 
 
-def supply_chain_rows(evidence: Evidence, policy: Policy | None) -> list[dict[str, str]]:
+def supply_chain_rows(evidence: RunEvidence, policy: Policy | None) -> list[dict[str, str]]:
     """One row for the scan and one for the signature: status and what the policy asks."""
 
     def required(flag: str) -> list[str]:
@@ -382,41 +216,9 @@ def supply_chain_rows(evidence: Evidence, policy: Policy | None) -> list[dict[st
     return rows
 
 
-def production_history(
-    state: ModelState | None, stage: str, metric: str
-) -> list[tuple[str, object]]:
-    """(version, recorded metric) of the stage's recent versions, oldest first."""
-    if state is None or state.stages is None or stage not in state.stages.stages:
-        return []
-    entry = state.stages.stages[stage]
-    versions: list[str] = []
-    for v in [p.version for p in reversed(entry.previous)] + [entry.version]:
-        if v in versions:
-            versions.remove(v)
-        versions.append(v)
-    out = []
-    for v in versions[-CHART_VERSIONS:]:
-        try:
-            out.append((v, state.record(v).metrics.get(metric)))
-        except Exception as exc:  # a missing record leaves a gap, not a broken comment
-            log.warning("no record of %s for the chart: %s", v, _one_line(exc))
-    return out
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    id: int
-    head_sha: str
-    html_url: str | None
-    name: str | None
-    path: str | None
-    conclusion: str | None
-    event: str | None
-
-
 def comment_body(
     model: str,
-    evidence: Evidence,
+    evidence: RunEvidence,
     *,
     state: ModelState | None,
     policy: Policy | None,
@@ -555,73 +357,6 @@ def _drop_raced_duplicates(
     return dropped
 
 
-def _run_info(data: Mapping[str, Any]) -> RunInfo:
-    return RunInfo(
-        id=int(data["id"]),
-        head_sha=str(data.get("head_sha") or ""),
-        html_url=data.get("html_url"),
-        name=data.get("name"),
-        path=data.get("path"),
-        conclusion=data.get("conclusion"),
-        event=data.get("event"),
-    )
-
-
-def _load_json(gh: GitHub, full_name: str, artifact_id: int, name: str) -> dict[str, Any]:
-    raw = gh.read_artifact_file(full_name, artifact_id, name)
-    data = json.loads(raw)
-    if not isinstance(data, dict):
-        raise ValueError(f"{name} does not hold a JSON object")
-    return data
-
-
-def run_evidence(
-    gh: GitHub, full_name: str, run_id: int, models: Sequence[str]
-) -> dict[str, Evidence]:
-    """Per model with an evaluation artifact in the run: its parsed evidence."""
-    artifacts: dict[str, int] = {}
-    listed = gh.pages(f"/repos/{full_name}/actions/runs/{run_id}/artifacts", key="artifacts")
-    for art in listed:
-        if not art.get("expired"):
-            artifacts[str(art["name"])] = int(art["id"])
-    out: dict[str, Evidence] = {}
-    for model in models:
-        eval_id = artifacts.get(EVALUATION_ARTIFACT.format(model=model))
-        if eval_id is None:
-            continue
-        evidence = Evidence(None)
-        try:
-            evaluation = _load_json(gh, full_name, eval_id, "evaluation.json")
-        except Exception as exc:
-            evidence.problems.append(f"evaluation.json could not be read: {_one_line(exc)}")
-        else:
-            if evaluation.get("model") not in (None, model):
-                evidence.problems.append(
-                    f"evaluation.json is for model {evaluation.get('model')!r}, not {model!r}."
-                )
-            elif not isinstance(evaluation.get("candidate"), dict):
-                evidence.problems.append("evaluation.json has no `candidate` object.")
-            else:
-                evidence.evaluation = evaluation
-        for kind, artifact, filename in (
-            ("scan", SCAN_ARTIFACT, "scan-evidence.json"),
-            ("signature", SIGNATURE_ARTIFACT, "signature-verification.json"),
-        ):
-            art_id = artifacts.get(artifact.format(model=model))
-            if art_id is None:
-                continue
-            try:
-                setattr(evidence, kind, _load_json(gh, full_name, art_id, filename))
-            except Exception as exc:
-                evidence.problems.append(f"the {kind} evidence could not be read: {_one_line(exc)}")
-        out[model] = evidence
-    return out
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
-
-
 def _workflow_models(config: RepoConfig, run: RunInfo) -> list[str]:
     """Models whose evaluation this run may carry: all, unless models name their workflows."""
     named = {m: mc.workflow for m, mc in config.models.items() if mc.workflow}
@@ -631,59 +366,6 @@ def _workflow_models(config: RepoConfig, run: RunInfo) -> list[str]:
     hits = sorted(m for m, wf in named.items() if PurePosixPath(wf).name == file)
     unnamed = sorted(m for m in config.models if m not in named)
     return hits + unnamed
-
-
-class _Registry:
-    """The default branch, read through one store: config, policies and registry state."""
-
-    def __init__(self, gh: GitHub, full_name: str, branch: str) -> None:
-        from bot.registry.github_store import GitHubStore
-
-        self.store = GitHubStore(gh, full_name, branch)
-        self.head = self.store.head()
-        self.config = self._config()
-
-    def _config(self) -> RepoConfig | None:
-        from bot.config.load import parse_config
-        from bot.config.schema import CONFIG_PATH
-
-        if self.head is None:
-            return None
-        raw = self.store.read_files(self.head, [CONFIG_PATH]).get(CONFIG_PATH)
-        return parse_config(raw, CONFIG_PATH) if raw is not None else None
-
-    def policy(self, model: str) -> Policy:
-        assert self.config is not None
-        return policy_for_default_branch(self.config, model, self.store, self.head)
-
-    def state(self, model: str) -> ModelState:
-        return self.store.read_model(model, self.head)
-
-
-def policy_for_default_branch(
-    config: RepoConfig, model: str | None, store: Any, head: str | None
-) -> Policy:
-    """The policy in force, with a policy *file* read from the default branch, not a checkout."""
-    import tempfile
-    from pathlib import Path
-
-    from bot.config.load import policy_for
-    from bot.errors import InputError
-    from bot.policy.packs import PACKS
-
-    if config.policy in PACKS or head is None:
-        return policy_for(config, model)
-    path = PurePosixPath(config.policy)
-    if path.is_absolute() or ".." in path.parts:
-        raise InputError(f"policy file {config.policy!r} must be a path inside the repository.")
-    raw = store.read_files(head, [str(path)]).get(str(path))
-    if raw is None:
-        raise InputError(f"policy file {config.policy} is missing from the default branch.")
-    with tempfile.TemporaryDirectory(prefix="mlbot-policy-") as tmp:
-        target = Path(tmp) / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(raw)
-        return policy_for(config, model, Path(tmp))
 
 
 def _pull(gh: GitHub, full_name: str, number: int) -> dict[str, Any]:
@@ -718,7 +400,7 @@ def update_for_pr(
     if pull.get("state") != "open":
         return [CommentOutcome(model, "skipped", number, reason=f"#{number} is not open.")]
     head_sha = str((pull.get("head") or {}).get("sha") or "")
-    info = _run_info(run) if isinstance(run, Mapping) else run
+    info = run_info(run) if isinstance(run, Mapping) else run
     if info is not None and info.head_sha != head_sha:
         return [
             CommentOutcome(
@@ -732,29 +414,29 @@ def update_for_pr(
     branch = default_branch or str(
         ((pull.get("base") or {}).get("repo") or {}).get("default_branch") or "main"
     )
-    registry = _Registry(gh, full_name, branch)
-    if registry.config is None:
+    repo = DefaultBranch(gh, full_name, branch)
+    if repo.config is None:
         return [
             CommentOutcome(
                 model, "skipped", number, reason=f".github/mlbot.yml is missing on {branch}."
             )
         ]
-    if model is not None and model not in registry.config.models:
-        known = ", ".join(sorted(registry.config.models)) or "none"
+    if model is not None and model not in repo.config.models:
+        known = ", ".join(sorted(repo.config.models)) or "none"
         return [
             CommentOutcome(
                 model, "skipped", number, reason=f"{model!r} is not a configured model ({known})."
             )
         ]
     fork = _is_fork(pull, full_name)
-    found: dict[str, tuple[RunInfo, Evidence]] = {}
+    found: dict[str, tuple[RunInfo, RunEvidence]] = {}
     if info is not None:
-        wanted = [model] if model else _workflow_models(registry.config, info)
+        wanted = [model] if model else _workflow_models(repo.config, info)
         for name, ev in run_evidence(gh, full_name, info.id, wanted).items():
             found[name] = (info, ev)
     else:
-        wanted = [model] if model else sorted(registry.config.models)
-        for candidate in _completed_runs(gh, full_name, head_sha):
+        wanted = [model] if model else sorted(repo.config.models)
+        for candidate in completed_runs(gh, full_name, head_sha, STATUS_RUNS):
             missing = [m for m in wanted if m not in found]
             if not missing:
                 break
@@ -771,22 +453,13 @@ def update_for_pr(
     outcomes = []
     for name in sorted(found):
         run_of, evidence = found[name]
-        state = registry.state(name)
-        policy = registry.policy(name)
+        state = repo.state(name)
+        policy = repo.policy(name)
         body = comment_body(name, evidence, state=state, policy=policy, run=run_of, fork=fork)
         outcomes.append(
             publish(gh, full_name, number, name, sticky_parts(name, body), bot_login=bot_login)
         )
     return outcomes
-
-
-def _completed_runs(gh: GitHub, full_name: str, head_sha: str) -> list[RunInfo]:
-    data = gh.rest(
-        "GET",
-        f"/repos/{full_name}/actions/runs",
-        {"head_sha": head_sha, "status": "completed", "per_page": STATUS_RUNS},
-    )
-    return [_run_info(r) for r in data.get("workflow_runs", [])[:STATUS_RUNS]]
 
 
 def pulls_of_run(gh: GitHub, full_name: str, event: WorkflowRunEvent) -> list[dict[str, Any]]:

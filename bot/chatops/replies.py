@@ -107,7 +107,7 @@ def body_of(req: Request, reply: Reply) -> str:
 
 def parts(req: Request, reply: Reply, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
     """The comment bodies of a reply, each under `limit` characters, each with its marker."""
-    from bot.chatops.metric_comment import split_markdown
+    from bot.rendering.split import split_markdown
 
     text = body_of(req, reply)
     chunks = split_markdown(text, limit - _PART_RESERVE)

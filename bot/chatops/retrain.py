@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.chatops.repository import DefaultBranch
 from bot.errors import InputError
 from bot.registry.names import check_model_name
 
@@ -128,49 +129,37 @@ def _render(name: str, **context: Any) -> str:
 
 
 def _live_since(gh: GitHub, full_name: str, branch: str, model: str) -> tuple[str, Any]:
-    """(head SHA, the baseline stage's StageState or None), read on the default branch."""
-    from bot.chatops.metric_comment import policy_for_default_branch
-    from bot.config.load import parse_config
+    """(head SHA, (baseline stage, its StageState or None)), read on the default branch."""
     from bot.config.schema import CONFIG_PATH
     from bot.registry import schema
-    from bot.registry.github_store import GitHubStore
 
-    store = GitHubStore(gh, full_name, branch)
-    head = store.head()
+    repo = DefaultBranch(gh, full_name, branch)
+    head = repo.head
     if head is None:
         raise InputError(f"{full_name} has no branch {branch} to retrain from.")
-    stages_path = schema.stages_path(model)
-    files = store.read_files(head, [CONFIG_PATH, stages_path])
-    if files.get(CONFIG_PATH) is None:
+    config = repo.config
+    if config is None:
         raise InputError(f"{CONFIG_PATH} is missing on {branch}.")
-    config = parse_config(files[CONFIG_PATH] or b"", CONFIG_PATH)
     if model not in config.models:
         known = ", ".join(sorted(config.models)) or "none"
         raise InputError(f"'{model}' is not a configured model (configured: {known}).")
-    policy = policy_for_default_branch(config, model, store, head)
+    policy = repo.policy(model)
+    # Only stages.yaml: reading the whole model (records, tags) is not needed here.
+    path = schema.stages_path(model)
+    raw = repo.read([path])[path]
     live = None
-    if files.get(stages_path) is not None:
-        stages = schema.parse_file(stages_path, files[stages_path] or b"", schema.StagesFile)
-        live = stages.stages.get(policy.baseline_stage)
+    if raw is not None:
+        live = schema.parse_file(path, raw, schema.StagesFile).stages.get(policy.baseline_stage)
     return head, (policy.baseline_stage, live)
 
 
 def auto_retrain_enabled(gh: GitHub, full_name: str, branch: str, model: str) -> bool:
     """Whether the policy on the default branch retrains `model` by itself on drift."""
-    from bot.chatops.metric_comment import policy_for_default_branch
-    from bot.config.load import parse_config
-    from bot.config.schema import CONFIG_PATH
-    from bot.registry.github_store import GitHubStore
-
-    store = GitHubStore(gh, full_name, branch)
-    head = store.head()
-    raw = store.read_files(head, [CONFIG_PATH]).get(CONFIG_PATH) if head else None
-    if raw is None:
+    repo = DefaultBranch(gh, full_name, branch)
+    config = repo.config if repo.head is not None else None
+    if config is None or model not in config.models:
         return False
-    config = parse_config(raw, CONFIG_PATH)
-    if model not in config.models:
-        return False
-    return policy_for_default_branch(config, model, store, head).drift.auto_retrain
+    return repo.policy(model).drift.auto_retrain
 
 
 def open_retrain_pr(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot import documents
 from bot.config.schema import CONFIG_PATH, ModelConfig, RepoConfig
@@ -33,8 +34,17 @@ def model_config(config: RepoConfig, model: str) -> ModelConfig:
 
 
 def policy_for(config: RepoConfig, model: str | None, repo_root: Path | None = None) -> Policy:
+    """The policy in force in a local checkout: a pack, or a policy file under `repo_root`."""
+    return merged_policy(config, model, packs.load_pack_data(config.policy, repo_root))
+
+
+def policy_from_bytes(config: RepoConfig, model: str | None, policy_file: bytes) -> Policy:
+    """The policy in force when its file was read from elsewhere (a branch through the API)."""
+    return merged_policy(config, model, documents.load_mapping(policy_file, config.policy))
+
+
+def merged_policy(config: RepoConfig, model: str | None, data: dict[str, Any]) -> Policy:
     """The pack, then the repository's overrides, then the model's own."""
-    data = packs.load_pack_data(config.policy, repo_root)
     data = packs.merge(data, config.policy_overrides)
     if model is not None and model in config.models:
         data = packs.merge(data, config.models[model].policy)

@@ -15,11 +15,24 @@ request so tests and benchmarks can count calls.
 
 It does not implement GitHub's permission model beyond collaborator roles,
 search, GraphQL, branch protection or anything the bot does not call.
+
+Where things are:
+
+- `simulator.py`: `GitHubSimulator`, the control API's families assembled behind a server;
+- `control/<family>.py`: the Python control API tests use (people, apps, repos, issues,
+  pulls, checks, actions), on top of `world.py` (state, clock, lookups);
+- `rest/<family>.py`: the REST handlers, one module per resource family, keyed by
+  operationId (`POST /repos/{owner}/{repo}/check-runs` is in `rest/checks.py`);
+- the request pipeline: `server.py` (HTTP), `pipeline.py` (faults, dispatch, headers),
+  `validation.py` (OpenAPI), `auth.py` (tokens, App JWTs), `pagination.py`;
+- webhooks: `webhooks.py` builds and validates payloads, `delivery.py` signs and sends them;
+- `render.py` turns state into GitHub's JSON; `gitstore.py` keeps repositories in real git.
 """
 
 from __future__ import annotations
 
-from bot.simulator.core import GitHubSimulator, LoggedRequest, ValidationFailure
 from bot.simulator.faults import Faults
+from bot.simulator.request import LoggedRequest, ValidationFailure
+from bot.simulator.simulator import GitHubSimulator
 
 __all__ = ["Faults", "GitHubSimulator", "LoggedRequest", "ValidationFailure"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.simulator.core import GitHubSimulator
+from bot.simulator.simulator import GitHubSimulator
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pygit2
 
 from bot.simulator.gitstore import mode_name
 from bot.simulator.state import (
+    App,
     Artifact,
     CheckRun,
     Comment,
@@ -28,7 +29,7 @@ from bot.simulator.state import (
 )
 
 if TYPE_CHECKING:
-    from bot.simulator.core import GitHubSimulator
+    from bot.simulator.world import World
 
 _REACTIONS = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
 
@@ -51,7 +52,7 @@ def _unsigned() -> dict[str, Any]:
 
 
 class Renderer:
-    def __init__(self, sim: GitHubSimulator) -> None:
+    def __init__(self, sim: World) -> None:
         self.sim = sim
 
     @property
@@ -93,6 +94,77 @@ class Renderer:
             repos_url=f"{api_user}/repos",
             events_url=f"{api_user}/events{{/privacy}}",
             received_events_url=f"{api_user}/received_events",
+        )
+        return out
+
+    def org(self, login: str) -> dict[str, Any]:
+        org = self.sim.user(login, "Organization")
+        out = self._schema("team-organization")
+        base = f"{self.api}/orgs/{org.login}"
+        out.update(
+            login=org.login,
+            id=org.id,
+            node_id=self._node("Organization", org.id),
+            url=base,
+            repos_url=f"{base}/repos",
+            events_url=f"{base}/events",
+            hooks_url=f"{base}/hooks",
+            issues_url=f"{base}/issues",
+            members_url=f"{base}/members{{/member}}",
+            public_members_url=f"{base}/public_members{{/member}}",
+            avatar_url=f"{self.web}/avatars/{org.id}",
+            description=None,
+            html_url=f"{self.web}/{org.login}",
+            type="Organization",
+            created_at=self.sim.now_iso(),
+            updated_at=self.sim.now_iso(),
+        )
+        return out
+
+    # -- apps --------------------------------------------------------------------------------
+    def app(self, app: App) -> dict[str, Any]:
+        out = self._schema("integration")
+        out.update(
+            id=app.id,
+            slug=app.slug,
+            node_id=self._node("App", app.id),
+            client_id=f"Iv1.{app.id}",
+            owner=self.user(app.owner),
+            name=app.name,
+            description=None,
+            external_url=f"{self.web}/apps/{app.slug}",
+            html_url=f"{self.web}/apps/{app.slug}",
+            created_at=self.sim.now_iso(),
+            updated_at=self.sim.now_iso(),
+            permissions={"issues": "write", "pull_requests": "write", "contents": "write"},
+            events=["issue_comment", "pull_request"],
+        )
+        return out
+
+    def installation(self, inst_id: int) -> dict[str, Any]:
+        sim = self.sim
+        inst = sim.installations[inst_id]
+        app = sim.apps[sim._installation_app[inst_id]]
+        account = sim.user(inst.account)
+        out = self._schema("installation")
+        out.update(
+            id=inst.id,
+            account=self.user(inst.account),
+            repository_selection="all" if inst.repos is None else "selected",
+            access_tokens_url=f"{self.api}/app/installations/{inst.id}/access_tokens",
+            repositories_url=f"{self.api}/installation/repositories",
+            html_url=f"{self.web}/settings/installations/{inst.id}",
+            app_id=app.id,
+            app_slug=app.slug,
+            target_id=account.id,
+            target_type=account.type,
+            permissions=inst.permissions,
+            events=inst.events,
+            created_at=sim.now_iso(),
+            updated_at=sim.now_iso(),
+            single_file_name=None,
+            suspended_by=None,
+            suspended_at=None,
         )
         return out
 
@@ -330,6 +402,17 @@ class Renderer:
             changed_files=0,
         )
         return out
+
+    def pull_simple(self, issue: Issue) -> dict[str, Any]:
+        """A pull request as lists show it (`pull-request-simple`)."""
+        full = self.pull(issue)
+        skeleton = self._schema("pull-request-simple")
+        return {
+            k: full.get(k, v)
+            for k, v in {**skeleton, **full}.items()
+            if k in skeleton
+            or k in {"draft", "auto_merge", "active_lock_reason", "author_association"}
+        }
 
     def review(self, review: Review) -> dict[str, Any]:
         repo = self.sim.repo(review.repo)

@@ -176,6 +176,16 @@ class Installation:
 
 
 @dataclass
+class App:
+    id: int
+    slug: str
+    name: str
+    owner: str
+    private_key_pem: str
+    public_key_pem: str
+
+
+@dataclass
 class Token:
     value: str
     login: str

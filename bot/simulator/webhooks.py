@@ -1,124 +1,144 @@
-"""Signed webhook deliveries, sent from a background thread in the order they happen."""
+"""Webhook emission: payloads built on the schema's skeleton, validated, queued for delivery."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import queue
-import threading
-import urllib.error
-import urllib.request
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
+from bot.simulator.delivery import Delivery
+from bot.simulator.request import ValidationFailure
+from bot.simulator.state import Issue, Repo
+from bot.simulator.world import World
 
-@dataclass
-class Delivery:
-    id: str
-    event: str
-    action: str | None
-    payload: dict[str, Any]
-    body: bytes = b""
-    status: int | None = None
-    error: str | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+# The organization fields a webhook payload carries (a subset of the REST object).
+_ORG_FIELDS = (
+    "login",
+    "id",
+    "node_id",
+    "url",
+    "repos_url",
+    "events_url",
+    "hooks_url",
+    "issues_url",
+    "members_url",
+    "public_members_url",
+    "avatar_url",
+    "description",
+)
 
 
-def sign(secret: str, body: bytes) -> tuple[str, str]:
-    """(X-Hub-Signature-256, X-Hub-Signature) as GitHub computes them."""
-    sha256 = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    sha1 = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-    return f"sha256={sha256}", f"sha1={sha1}"
+class WebhookEmitter(World):
+    def set_webhook(self, url: str | None, secret: str | None) -> None:
+        self.webhooks.url = url
+        self.webhooks.secret = secret
 
+    def wait_for_webhooks(self, timeout: float = 30.0) -> list[Delivery]:
+        self.webhooks.wait(timeout)
+        return list(self.webhooks.deliveries)
 
-class WebhookSender:
-    def __init__(self, url: str | None, secret: str | None, hook_id: int = 1) -> None:
-        self.url = url
-        self.secret = secret
-        self.hook_id = hook_id
-        self.deliveries: list[Delivery] = []
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sim-webhooks", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-
-    def enqueue(self, event: str, action: str | None, payload: dict[str, Any]) -> Delivery:
-        delivery = Delivery(str(uuid.uuid4()), event, action, payload)
-        delivery.body = json.dumps(payload, separators=(",", ":")).encode()
-        with self._lock:
-            self.deliveries.append(delivery)
-        if self.url is None:
-            delivery.done.set()
-        else:
-            self._queue.put(delivery)
-        return delivery
-
-    def redeliver(self, delivery_id: str) -> Delivery:
-        """Send an earlier delivery again with the same X-GitHub-Delivery (as GitHub's UI does)."""
-        original = next(d for d in self.deliveries if d.id == delivery_id)
-        again = Delivery(original.id, original.event, original.action, original.payload)
-        again.body = original.body
-        with self._lock:
-            self.deliveries.append(again)
-        self._queue.put(again)
-        return again
-
-    def wait(self, timeout: float = 30.0) -> None:
-        """Block until every delivery queued so far was sent."""
-        with self._lock:
-            pending = list(self.deliveries)
-        for delivery in pending:
-            if not delivery.done.wait(timeout):
-                raise TimeoutError(f"webhook {delivery.event} {delivery.id} not delivered")
-
-    def _run(self) -> None:
-        while True:
-            delivery = self._queue.get()
-            if delivery is None:
-                return
-            try:
-                self._send(delivery)
-            except Exception as exc:  # a bad delivery must not stop the sender
-                delivery.error = str(exc)
-            finally:
-                delivery.done.set()
-
-    def _send(self, delivery: Delivery) -> None:
-        assert self.url is not None
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "GitHub-Hookshot/simulator",
-            "X-GitHub-Event": delivery.event,
-            "X-GitHub-Delivery": delivery.id,
-            "X-GitHub-Hook-ID": str(self.hook_id),
+    def _announce_push(
+        self, repo: Repo, ref: str, before: str | None, after: str, user: str
+    ) -> None:
+        u = self.user(user)
+        commit = self.render.git_commit(repo, after)
+        head = {
+            "id": after,
+            "tree_id": commit["tree"]["sha"],
+            "distinct": True,
+            "message": commit["message"],
+            "timestamp": commit["committer"]["date"],
+            "url": commit["html_url"],
+            "author": {"name": u.login, "email": u.email, "username": u.login},
+            "committer": {"name": u.login, "email": u.email, "username": u.login},
+            "added": [],
+            "removed": [],
+            "modified": [],
         }
-        installation = delivery.payload.get("installation")
-        if installation:
-            headers["X-GitHub-Hook-Installation-Target-Type"] = "integration"
-            headers["X-GitHub-Hook-Installation-Target-ID"] = str(installation["id"])
-        if self.secret:
-            headers["X-Hub-Signature-256"], headers["X-Hub-Signature"] = sign(
-                self.secret, delivery.body
-            )
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook URL must be http(s): {self.url!r}")
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            self.url, data=delivery.body, headers=headers, method="POST"
+        self._emit(
+            "push",
+            None,
+            repo,
+            user,
+            ref=ref,
+            before=before or "0" * 40,
+            after=after,
+            created=before is None,
+            deleted=False,
+            forced=False,
+            base_ref=None,
+            compare=f"{self.url}/_web/{repo.full_name}/compare/{(before or '')[:12]}..{after[:12]}",
+            commits=[head],
+            head_commit=head,
+            pusher={"name": u.login, "email": u.email},
         )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback URL from the test
-                delivery.status = response.status
-        except urllib.error.HTTPError as exc:
-            delivery.status = exc.code
-        except OSError as exc:
-            delivery.error = str(exc)
+
+    def _announce_issue(
+        self, repo: Repo, issue: Issue, action: str, user: str, **extra: Any
+    ) -> None:
+        """`issues.<action>`, or `pull_request.<action>` when the issue is a pull request."""
+        if issue.pull:
+            self._emit(
+                "pull_request",
+                action,
+                repo,
+                user,
+                number=issue.number,
+                pull_request=self.render.pull(issue),
+                **extra,
+            )
+        else:
+            self._emit("issues", action, repo, user, issue=self.render.issue(issue), **extra)
+
+    def _emit(
+        self, event: str, action: str | None, repo: Repo | None, sender: str, **objects: Any
+    ) -> None:
+        pointer = self.spec.webhook_pointer(event, action)
+        payload: dict[str, Any] = self.spec.skeleton(pointer) if pointer else {}
+        for key, value in objects.items():
+            payload[key] = _deep_fill(payload.get(key), value)
+        if action is not None:
+            payload["action"] = action
+        payload["sender"] = self.render.user(sender)
+        if repo is None:  # account-level events (installation, ping) carry their own context
+            self._check_and_send(pointer, event, action, payload)
+            return
+        payload["repository"] = _deep_fill(
+            payload.get("repository"), self.render.repo(repo, "repository")
+        )
+        if event == "push":
+            payload["repository"]["created_at"] = int(self.now())
+            payload["repository"]["pushed_at"] = int(self.now())
+        inst = self.installation_for(repo)
+        if inst is not None:
+            payload["installation"] = {
+                "id": inst.id,
+                "node_id": self.render._node("Installation", inst.id),
+            }
+        else:
+            payload.pop("installation", None)
+        owner = self.user(repo.owner)
+        if owner.type == "Organization":
+            org = self.render.org(owner.login)
+            payload["organization"] = {k: org[k] for k in _ORG_FIELDS}
+        self._check_and_send(pointer, event, action, payload)
+
+    def _check_and_send(
+        self, pointer: str | None, event: str, action: str | None, payload: dict[str, Any]
+    ) -> None:
+        # Payloads nobody receives are not worth validating (bulk set-up of 1000 comments).
+        if pointer and self.webhooks.url is not None:
+            errors = self.spec.schema_errors(pointer, payload)
+            if errors:
+                self.validation_failures.append(
+                    ValidationFailure("webhook", "POST", f"{event}.{action}", errors)
+                )
+        self.webhooks.enqueue(event, action, payload)
+
+
+def _deep_fill(skeleton: Any, value: Any) -> Any:
+    """`value`, with any field the webhook schema requires taken from its skeleton."""
+    if not isinstance(skeleton, dict) or not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for key, default in skeleton.items():
+        out[key] = _deep_fill(default, value[key]) if key in value else default
+    return out

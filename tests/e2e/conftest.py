@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 
 from bot.simulator import Faults, GitHubSimulator
-from bot.simulator.core import App
 from bot.simulator.pytest_plugin import github_sim, make_github_sim  # noqa: F401
+from bot.simulator.state import App
 from tests.server.live import live_server, queue_counts
 
 SECRET = "e2e-webhook-secret"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.simulator import Faults, GitHubSimulator
-from bot.simulator.core import SECONDARY_RATE_LIMIT
+from bot.simulator.pipeline import SECONDARY_RATE_LIMIT
 
 
 @pytest.fixture

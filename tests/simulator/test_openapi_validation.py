@@ -10,8 +10,8 @@ import textwrap
 import pytest
 
 from bot.simulator import GitHubSimulator
-from bot.simulator.api import HANDLERS
-from bot.simulator.core import Response
+from bot.simulator.request import Response
+from bot.simulator.rest import HANDLERS
 from tests.simulator.helpers import http, pygithub
 
 

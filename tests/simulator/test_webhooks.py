@@ -127,7 +127,7 @@ def test_installation_and_ping_are_announced(make_github_sim) -> None:
 
 
 def test_signatures_match_githubs_published_test_vector() -> None:
-    from bot.simulator.webhooks import sign
+    from bot.simulator.delivery import sign
 
     sha256, _sha1 = sign(SECRET, b"Hello, World!")
     assert sha256 == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"

@@ -1,0 +1,122 @@
+"""What a model's workflow run uploaded: evaluation, scan and signature artifacts.
+
+The metric comment and the promotion checks both read a run's evidence
+here. Artifacts are read as data only (JSON out of a zip, never executed),
+so a run from a fork PR can be shown without trusting its code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.github.client import GitHub
+
+EVALUATION_ARTIFACT = "mlbot-evaluation-{model}"
+SCAN_ARTIFACT = "mlbot-scan-{model}"
+SIGNATURE_ARTIFACT = "mlbot-signature-{model}"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The few facts of a workflow run the bot uses."""
+
+    id: int
+    head_sha: str
+    html_url: str | None
+    name: str | None
+    path: str | None
+    conclusion: str | None
+    event: str | None
+
+
+def run_info(data: Mapping[str, Any]) -> RunInfo:
+    """A `RunInfo` from a workflow run's JSON (REST or webhook)."""
+    return RunInfo(
+        id=int(data["id"]),
+        head_sha=str(data.get("head_sha") or ""),
+        html_url=data.get("html_url"),
+        name=data.get("name"),
+        path=data.get("path"),
+        conclusion=data.get("conclusion"),
+        event=data.get("event"),
+    )
+
+
+@dataclass
+class RunEvidence:
+    """What one run uploaded for one model, already parsed (data only, never executed)."""
+
+    evaluation: dict[str, Any] | None
+    scan: dict[str, Any] | None = None
+    signature: dict[str, Any] | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def completed_runs(gh: GitHub, full_name: str, head_sha: str, limit: int) -> list[RunInfo]:
+    """The newest `limit` completed workflow runs of a commit, newest first."""
+    data = gh.rest(
+        "GET",
+        f"/repos/{full_name}/actions/runs",
+        {"head_sha": head_sha, "status": "completed", "per_page": limit},
+    )
+    return [run_info(r) for r in data.get("workflow_runs", [])[:limit]]
+
+
+def run_evidence(
+    gh: GitHub, full_name: str, run_id: int, models: Sequence[str]
+) -> dict[str, RunEvidence]:
+    """Per model with an evaluation artifact in the run: its parsed evidence."""
+    artifacts: dict[str, int] = {}
+    listed = gh.pages(f"/repos/{full_name}/actions/runs/{run_id}/artifacts", key="artifacts")
+    for art in listed:
+        if not art.get("expired"):
+            artifacts[str(art["name"])] = int(art["id"])
+    out: dict[str, RunEvidence] = {}
+    for model in models:
+        eval_id = artifacts.get(EVALUATION_ARTIFACT.format(model=model))
+        if eval_id is None:
+            continue
+        evidence = RunEvidence(None)
+        try:
+            evaluation = _load_json(gh, full_name, eval_id, "evaluation.json")
+        except Exception as exc:
+            evidence.problems.append(f"evaluation.json could not be read: {one_line(exc)}")
+        else:
+            if evaluation.get("model") not in (None, model):
+                evidence.problems.append(
+                    f"evaluation.json is for model {evaluation.get('model')!r}, not {model!r}."
+                )
+            elif not isinstance(evaluation.get("candidate"), dict):
+                evidence.problems.append("evaluation.json has no `candidate` object.")
+            else:
+                evidence.evaluation = evaluation
+        for kind, artifact, filename in (
+            ("scan", SCAN_ARTIFACT, "scan-evidence.json"),
+            ("signature", SIGNATURE_ARTIFACT, "signature-verification.json"),
+        ):
+            art_id = artifacts.get(artifact.format(model=model))
+            if art_id is None:
+                continue
+            try:
+                setattr(evidence, kind, _load_json(gh, full_name, art_id, filename))
+            except Exception as exc:
+                evidence.problems.append(f"the {kind} evidence could not be read: {one_line(exc)}")
+        out[model] = evidence
+    return out
+
+
+def _load_json(gh: GitHub, full_name: str, artifact_id: int, name: str) -> dict[str, Any]:
+    raw = gh.read_artifact_file(full_name, artifact_id, name)
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError(f"{name} does not hold a JSON object")
+    return data
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line for a comment."""
+    return " ".join(str(exc).split())[:300]

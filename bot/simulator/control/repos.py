@@ -1,0 +1,84 @@
+"""Repositories, forks, branches and pushes."""
+
+from __future__ import annotations
+
+from bot.simulator.control.people import PeopleControl
+from bot.simulator.gitstore import GitStore
+from bot.simulator.state import Repo
+
+
+class ReposControl(PeopleControl):
+    def create_repo(
+        self,
+        full_name: str,
+        files: dict[str, bytes | str] | None = None,
+        *,
+        default_branch: str = "main",
+        private: bool = False,
+        message: str = "Initial commit",
+    ) -> Repo:
+        owner, name = full_name.split("/")
+        self.user(owner)
+        with self.lock:
+            store = GitStore(self.root / "repos" / owner / f"{name}.git")
+            repo = Repo(self.next_id(), owner, name, store, default_branch, private)
+            repo.created_at = self.now_iso()
+            self._repos[full_name.lower()] = repo
+            self._next_number[repo.full_name] = 1
+            store.commit_files(
+                dict(files or {"README.md": f"# {name}\n"}),
+                message,
+                branch=default_branch,
+                author=self.person(owner),
+            )
+            return repo
+
+    def fork(self, full_name: str, owner: str) -> Repo:
+        parent = self.repo(full_name)
+        with self.lock:
+            self.user(owner)
+            store = GitStore(self.root / "repos" / owner / f"{parent.name}.git")
+            fork = Repo(self.next_id(), owner, parent.name, store, parent.default_branch)
+            fork.fork_of = parent.full_name
+            fork.created_at = self.now_iso()
+            self._repos[fork.full_name.lower()] = fork
+            self._next_number[fork.full_name] = 1
+            for ref, _ in parent.store.refs("heads/"):
+                store.fetch_from(parent.store, ref.removeprefix("refs/"), ref.removeprefix("refs/"))
+            return fork
+
+    def push(
+        self,
+        full_name: str,
+        branch: str,
+        files: dict[str, bytes | str | None],
+        *,
+        message: str = "Update",
+        author: str | None = None,
+    ) -> str:
+        """Commit files on a branch (creating it from the default branch) and announce it."""
+        repo = self.repo(full_name)
+        with self.lock:
+            before = repo.store.ref_sha(f"heads/{branch}")
+            if before is None:
+                start = repo.store.ref_sha(f"heads/{repo.default_branch}")
+                if start:
+                    repo.store.set_ref(f"heads/{branch}", start, force=True)
+                before = start
+            sha = repo.store.commit_files(
+                files, message, branch=branch, author=self.person(author or repo.owner)
+            )
+            self._announce_push(repo, f"refs/heads/{branch}", before, sha, author or repo.owner)
+            self._branch_moved(repo, branch, sha, author or repo.owner)
+            return sha
+
+    def create_branch(self, full_name: str, branch: str, from_ref: str | None = None) -> str:
+        repo = self.repo(full_name)
+        sha = repo.store.resolve(from_ref or repo.default_branch, repo.default_branch)
+        if sha is None:
+            raise KeyError(from_ref)
+        repo.store.create_ref(f"heads/{branch}", sha)
+        return sha
+
+    def _branch_moved(self, repo: Repo, branch: str, sha: str, user: str) -> None:
+        """Called whenever a branch of `repo` now points at `sha` (pull requests follow it)."""
