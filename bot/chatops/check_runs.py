@@ -46,7 +46,7 @@ class Posted:
 
 
 @dataclass(frozen=True)
-class RunEvidence:
+class Evaluated:
     """An evaluation to judge and the run that uploaded it."""
 
     document: Mapping[str, Any] | None
@@ -90,7 +90,7 @@ def publish(
 def judge(
     rc: RepoContext,
     model: str,
-    evidence: RunEvidence | None,
+    evidence: Evaluated | None,
     *,
     pull: Mapping[str, Any],
     head_sha: str,
@@ -249,7 +249,7 @@ def completed(
     app_id: int | None,
 ) -> list[Posted]:
     """A model workflow completed: the verdict for each model it evaluated, on each PR head."""
-    from bot.chatops.metric_comment import run_evidence
+    from bot.chatops.run_evidence import run_evidence
 
     head = str(run.get("head_sha") or "")
     pulls = [p for p in pulls if (p.get("head") or {}).get("sha") == head]
@@ -266,7 +266,7 @@ def completed(
         old = existing.get(model)
         if ev is None and old is None:
             continue  # the workflow is not about this model in this run
-        evidence = RunEvidence(
+        evidence = Evaluated(
             ev.evaluation if ev else None,
             int(run["id"]),
             run.get("html_url"),
@@ -307,7 +307,7 @@ def rejudge(
     for model in models:
         found = evaluations.get(model)
         evidence = (
-            RunEvidence(found.document, found.run_id, found.run_url) if found is not None else None
+            Evaluated(found.document, found.run_id, found.run_url) if found is not None else None
         )
         judged = judge(rc, model, evidence, pull=pull, head_sha=target)
         out.append(publish(rc, finish(rc, judged), existing.get(model), new=new))
@@ -357,8 +357,8 @@ def pull_of_check_run(rc: RepoContext, check_run: Mapping[str, Any]) -> dict[str
 
 
 __all__ = [
+    "Evaluated",
     "Posted",
-    "RunEvidence",
     "check_name",
     "completed",
     "for_merge_group",
