@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,20 @@ def ours(rc: RepoContext, sha: str, app_id: int | None = None) -> dict[str, dict
         if model is not None:
             found[model] = run
     return found
+
+
+_locks_guard = threading.Lock()
+_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def head_lock(rc: RepoContext, sha: str) -> threading.Lock:
+    """One writer of a commit's check runs at a time in this process.
+
+    A run's in_progress and completed deliveries may be worked on at once by two
+    workers; without this the later-written `in_progress` could hide the verdict.
+    """
+    with _locks_guard:
+        return _locks.setdefault((rc.full_name.lower(), sha), threading.Lock())
 
 
 def publish(
@@ -225,20 +240,21 @@ def started(
     models = models_of_run(rc, run.get("path"))
     if not models:
         return []
-    existing = ours(rc, head, app_id)
     out = []
-    for model in models:
-        old = existing.get(model)
-        if old is not None and str(old.get("external_id")) == str(run.get("id")):
-            continue  # this run already reported (perhaps completed: never go back)
-        rep = in_progress(
-            model,
-            head,
-            run.get("name"),
-            details_url=run.get("html_url"),
-            external_id=str(run.get("id")),
-        )
-        out.append(publish(rc, rep, old))
+    with head_lock(rc, head):
+        existing = ours(rc, head, app_id)
+        for model in models:
+            old = existing.get(model)
+            if old is not None and str(old.get("external_id")) == str(run.get("id")):
+                continue  # this run already reported (perhaps completed: never go back)
+            rep = in_progress(
+                model,
+                head,
+                run.get("name"),
+                details_url=run.get("html_url"),
+                external_id=str(run.get("id")),
+            )
+            out.append(publish(rc, rep, old))
     return out
 
 
@@ -259,6 +275,19 @@ def completed(
     if not models:
         return []
     found = run_evidence(rc.gh, rc.full_name, int(run["id"]), models)
+    with head_lock(rc, head):
+        return _completed(rc, run, pulls[0], head, models, found, app_id)
+
+
+def _completed(
+    rc: RepoContext,
+    run: Mapping[str, Any],
+    pull: Mapping[str, Any],
+    head: str,
+    models: list[str],
+    found: Mapping[str, Any],
+    app_id: int | None,
+) -> list[Posted]:
     existing = ours(rc, head, app_id)
     out = []
     for model in models:
@@ -266,6 +295,8 @@ def completed(
         old = existing.get(model)
         if ev is None and old is None:
             continue  # the workflow is not about this model in this run
+        if old is not None and _run_id(old) > int(run["id"]):
+            continue  # a newer run of the same head reported already
         evidence = Evaluated(
             ev.evaluation if ev else None,
             int(run["id"]),
@@ -273,9 +304,14 @@ def completed(
             run.get("conclusion"),
             tuple(ev.problems) if ev else (f"workflow run {run['id']} uploaded no evaluation",),
         )
-        judged = judge(rc, model, evidence, pull=pulls[0], head_sha=head)
+        judged = judge(rc, model, evidence, pull=pull, head_sha=head)
         out.append(publish(rc, finish(rc, judged), old))
     return out
+
+
+def _run_id(check_run: Mapping[str, Any]) -> int:
+    external = str(check_run.get("external_id") or "")
+    return int(external) if external.isdigit() else 0
 
 
 def rejudge(
@@ -304,13 +340,12 @@ def rejudge(
         return []
     evaluations = checks.pr_evaluations(rc, head, models)
     out = []
-    for model in models:
-        found = evaluations.get(model)
-        evidence = (
-            Evaluated(found.document, found.run_id, found.run_url) if found is not None else None
-        )
-        judged = judge(rc, model, evidence, pull=pull, head_sha=target)
-        out.append(publish(rc, finish(rc, judged), existing.get(model), new=new))
+    with head_lock(rc, target):
+        for model in models:
+            found = evaluations.get(model)
+            evidence = Evaluated(found.document, found.run_id, found.run_url) if found else None
+            judged = judge(rc, model, evidence, pull=pull, head_sha=target)
+            out.append(publish(rc, finish(rc, judged), existing.get(model), new=new))
     return out
 
 
