@@ -93,6 +93,9 @@ def publish(
     body = rep.body()
     if existing is not None and not new:
         body.pop("name")
+        if (existing.get("output") or {}).get("annotations_count"):
+            # GitHub adds a request's annotations to those the run has: send them once.
+            body["output"].pop("annotations")
         data = rc.call("PATCH", rc.repo_path(f"/check-runs/{existing['id']}"), body=body)
         action = "updated"
     else:
@@ -109,8 +112,14 @@ def judge(
     *,
     pull: Mapping[str, Any],
     head_sha: str,
+    report_on: str | None = None,
 ) -> Judged:
-    """The evaluation judged as the metric comment judges it, plus the approvals that count."""
+    """The evaluation judged as the metric comment judges it, plus the approvals that count.
+
+    `head_sha`: the PR head the evaluation and the reviews are of; `report_on`: the
+    commit the check run goes on (a merge group's head), the PR head by default.
+    """
+    target = report_on or head_sha
     from bot.chatops import checks
     from bot.chatops.metric_comment import compare_with_registry
     from bot.diff.render import comment_markdown
@@ -123,7 +132,7 @@ def judge(
         problems = list(evidence.problems) if evidence else []
         if not problems:
             problems.append(f"no evaluation of {model} was uploaded for {head_sha[:7]}")
-        return Judged(model, head_sha, None, "", problems=problems, details_url=details)
+        return Judged(model, target, None, "", problems=problems, details_url=details)
     policy = rc.policy(model)
     state = rc.state(model)
     shown, notes = compare_with_registry(evidence.document, state, policy)
@@ -156,7 +165,7 @@ def judge(
     untrusted = "the evaluation ran on a fork's code" if _is_fork(pull, rc) else None
     return Judged(
         model,
-        head_sha,
+        target,
         shown,
         table,
         approvals=approval_check,
@@ -332,19 +341,21 @@ def rejudge(
 
     head = str((pull.get("head") or {}).get("sha") or "")
     target = sha or head
-    existing = ours(rc, target, app_id)
-    if models is None:
-        models = sorted(existing if target == head else ours(rc, head, app_id))
-    models = [m for m in models if m in rc.config.models]
-    if not models:
-        return []
-    evaluations = checks.pr_evaluations(rc, head, models)
-    out = []
+    # Under the lock from the listing on: a judgment in flight for this head (a workflow
+    # run completing) finishes first, and whatever it read, this one reads after it.
     with head_lock(rc, target):
+        existing = ours(rc, target, app_id)
+        if models is None:
+            models = sorted(existing if target == head else ours(rc, head, app_id))
+        models = [m for m in models if m in rc.config.models]
+        if not models:
+            return []
+        evaluations = checks.pr_evaluations(rc, head, models)
+        out = []
         for model in models:
             found = evaluations.get(model)
             evidence = Evaluated(found.document, found.run_id, found.run_url) if found else None
-            judged = judge(rc, model, evidence, pull=pull, head_sha=target)
+            judged = judge(rc, model, evidence, pull=pull, head_sha=head, report_on=target)
             out.append(publish(rc, finish(rc, judged), existing.get(model), new=new))
     return out
 
