@@ -143,9 +143,7 @@ def judge(
         shown = _with_failure(shown, "workflow", f"workflow run {evidence.run_id} did not succeed.")
     version = (shown.get("candidate") or {}).get("version")
     version = str(version) if version and str(version) in state.versions else None
-    from bot.commands.promote import default_stage
-
-    stage = (default_stage(policy, state, version) if version else None) or policy.baseline_stage
+    stage = (state.next_stage(policy.stages, version) if version else None) or policy.baseline_stage
     rule = policy.for_stage(stage)
     path = schema.stages_path(model)
     owners, _where = rc.owners_of(path)

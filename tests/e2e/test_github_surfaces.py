@@ -172,20 +172,26 @@ def test_a_promotion_records_a_deployment_and_retires_the_one_it_replaces(
     assert deployments(world, "staging", model="churn") == []
 
 
-def test_a_rollback_records_a_deployment_too(world: World) -> None:
+def test_a_rollback_records_a_deployment_and_retires_the_bad_one(world: World) -> None:
+    pr = world.open_pr()
+    world.review(pr, user="alice")
+    world.comment(pr, "/promote cancer v1.2.0 to production")
+    world.settle()
+    [bad] = deployments(world, "production")
+    assert bad.payload["version"] == "v1.2.0" and state(bad) == "success"
+
+    # A rollback asked in the same second as the promotion counts as asked before it.
+    world.sim.advance(2)
     issue = world.issue()
     world.comment(issue, "/rollback cancer because error rate doubled", user="bob")
     world.settle()
-    assert "Rolled back cancer production to v1.0.0" in world.last_reply(issue)
-    [latest] = deployments(world, "production")
-    assert latest.payload["version"] == "v1.0.0" and state(latest) == "success"
-    assert latest.payload["registry_commit"] == world.main_sha()
-
-    world.comment(issue, "/rollback cancer to v1.1.0 because v1.0.0 is worse", user="bob")
-    world.settle()
-    newest, older = deployments(world, "production")
-    assert newest.payload["version"] == "v1.1.0" and state(newest) == "success"
-    assert older.id == latest.id and state(older) == "inactive"
+    reply = world.last_reply(issue)
+    assert "Rolled back cancer production to v1.1.0" in reply, reply
+    restored, retired = deployments(world, "production")
+    assert retired.id == bad.id and state(retired) == "inactive"
+    assert restored.payload["version"] == "v1.1.0" and state(restored) == "success"
+    assert restored.payload["registry_commit"] == world.main_sha()
+    assert f"deployment {restored.id} of v1.1.0 to environment production recorded" in reply
 
 
 def test_a_failed_deployment_call_never_blocks_the_registry_and_is_re_synced(
