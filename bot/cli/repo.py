@@ -10,10 +10,11 @@ from pathlib import Path
 from bot.config.load import load_config, model_config, policy_for
 from bot.config.schema import RepoConfig
 from bot.errors import InputError
+from bot.ml import model_registry
 from bot.registry.git_store import GitStore
 from bot.registry.names import check_model_name
-from bot.registry.service import Projection, Registry
-from bot.registry.store import Identity, RegistryStore
+from bot.registry.service import Registry
+from bot.registry.store import Identity
 
 
 def add_repo_argument(parser: argparse.ArgumentParser) -> None:
@@ -35,22 +36,13 @@ class Repo:
             lambda model: policy_for(self.config, model, self.root),
             author=self.author,
             repo_root=self.root,
-            projections=mirrors(self.store, self.config),
+            projections=model_registry.projections(self.store, self.config),
         )
 
     def model(self, name: str) -> str:
         check_model_name(name)
         model_config(self.config, name)
         return name
-
-
-def mirrors(store: RegistryStore, config: RepoConfig) -> tuple[Projection, ...]:
-    """The registry's post-write projections this configuration asks for."""
-    if not any(mc.mlflow for mc in config.models.values()):
-        return ()
-    from bot.ml.model_registry import projection
-
-    return (projection(store, config),)
 
 
 def open_repo(args: argparse.Namespace) -> Repo:

@@ -322,3 +322,12 @@ def projection(
         return report.summary()
 
     return mlflow_mirror
+
+
+def projections(
+    store: RegistryStore, config: RepoConfig
+) -> tuple[Callable[[ModelState, Outcome], str | None], ...]:
+    """The registry projections this configuration asks for: none unless a model is mirrored."""
+    if not any(mc.mlflow for mc in config.models.values()):
+        return ()
+    return (projection(store, config),)
