@@ -187,8 +187,10 @@ def _evaluation(args, config, root: Path, new, old, baseline) -> dict:
 
 
 def _relative(root: Path, path: Path) -> str:
+    """Repository-relative, as dvc names files; a file outside the repository (a CI
+    temp folder, say) keeps its absolute path and has no git revision side."""
     full = (path if path.is_absolute() else Path.cwd() / path).resolve()
     try:
         return full.relative_to(root).as_posix()
     except ValueError:
-        raise InputError(f"{path} is outside the repository {root}.") from None
+        return full.as_posix()

@@ -77,7 +77,8 @@ class Revision:
         self._git = GitStore(root, branch=rev)
 
     def read(self, paths: list[str]) -> dict[str, bytes | None]:
-        return self._git.read_files(self.commit, paths)
+        inside = [p for p in paths if not p.startswith("/")]
+        return dict.fromkeys(paths) | self._git.read_files(self.commit, inside)
 
     def files(self) -> list[str]:
         return self._git.list_files(self.commit, ".")

@@ -229,3 +229,9 @@ def test_a_registry_baseline_is_read_on_a_detached_head(tmp_path, capsys):
     empty = repo.ok("diff", "churn", "--stage", "production").json()
     assert empty["metrics.json"]["accuracy"] == {"old": None, "new": 0.92}
     assert repo.mlbot("diff", "churn", "--version", "v9.9.9").code == 2
+    # A candidate written outside the repository (a CI temp folder) is read where it is.
+    outside = tmp_path / "runner-temp" / "metrics.json"
+    outside.parent.mkdir()
+    outside.write_text(json.dumps({"accuracy": 0.95}))
+    res = repo.ok("diff", "churn", "--version", version, "--metrics", str(outside)).json()
+    assert res[outside.as_posix()]["accuracy"]["new"] == 0.95
