@@ -45,6 +45,7 @@ def show(
             list(snap.versions.get(name, [])),
             snap.stages.get(name),
             [] if broken else events.get(name, []),
+            on_branch=store.on_branch,
         )
         hidden = state.tag_view.deprecated is not None and not state.stages
         if hidden and not deprecated:
@@ -100,6 +101,7 @@ def history(store: RegistryStore, model: str) -> list[dict[str, Any]]:
                 "subject": subject,
                 "requested_by": (trailers.get("Requested-by") or [event.ref.tagged_by or None])[0],
                 "approved_by": trailers.get("Approved-by", []),
+                "claimed_approval_by": trailers.get("Claimed-approval-by", []),
                 "refs": trailers.get("Refs", []),
             }
         )

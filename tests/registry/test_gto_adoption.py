@@ -277,5 +277,35 @@ def test_init_reads_the_repository_and_imports_gto_versions(repo):
     assert tag_objects(repo) == before
     commit(repo.root, "adopt mlbot", {})
     assert "policy OK" in repo.ok("policy", "check").out
+    explain = repo.ok("policy", "explain", "churn").out
+    assert "- prod: 1 code-owner approval(s), not the requester's own" in explain
+    assert "having been in staging" in explain
     assert repo.mlbot("registry", "check").code == 0
     assert_show_agrees(repo)
+
+
+def test_a_tag_pushed_on_an_unreviewed_commit_is_no_version(repo):
+    """A tag needs no review: one on a commit that is not on the branch must not become a version.
+
+    Otherwise anyone who can push a tag could register a model whose metrics they wrote
+    (and, before stages.yaml exists, assign it a stage) without a pull request.
+    """
+    adopt(repo)
+    main = repo.head()
+    repo.git("checkout", "-q", "-b", "evil")
+    forged = commit(repo.root, "forged", {"metrics.json": '{"auc": 0.999}'})
+    repo.git("checkout", "-q", "main")
+    repo.git("tag", "-a", "churn@v9.0.0", "-m", "looks legit", forged)
+    repo.git("tag", "-a", "churn#prod#99", "-m", "assign", forged)
+    assert repo.head() == main
+    shown = repo.ok("registry", "show", "--json").json()["models"]["churn"]
+    assert "v9.0.0" not in shown["versions"] and shown["stages"]["prod"] == "v3.1.0"
+    res = repo.mlbot("registry", "promote", "churn", "v9.0.0", "--to", "staging")
+    assert res.code == 2 and "has no version v9.0.0" in res.err
+    res = repo.mlbot("registry", "check")
+    assert res.code == 1
+    assert "tag churn@v9.0.0: registers churn v9.0.0 at commit" in res.out
+    assert "which is not on main" in res.out
+    # Merged (reviewed), the same tag is a version.
+    repo.git("merge", "-q", "--ff-only", "evil")
+    assert "v9.0.0" in repo.ok("registry", "show", "--json").json()["models"]["churn"]["versions"]
