@@ -15,8 +15,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import rules
+from bot.chatops.run_evidence import (
+    WORKFLOWS_DIR,
+    Provenance,
+    RunInfo,
+    provenance,
+    run_evidence,
+    run_info,
+    workflow_path,
+)
+from bot.errors import UsageError
 from bot.policy.evidence import Approvals
 from bot.policy.verdict import Check
+from bot.rendering import code
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -137,44 +148,21 @@ def pr_approvals(
     )
 
 
-def approve_comments(comments: list[dict[str, Any]], bot_login: str) -> list[rules.ApproveComment]:
-    """`/approve` and `/approve cancel` lines from people (never bots), as approval intents."""
-    from bot.commands import grammar
-
-    out = []
-    for comment in comments:
-        user = comment.get("user") or {}
-        login = user.get("login") or ""
-        if not login or is_bot(login, user.get("type"), bot_login):
-            continue
-        if comment.get("updated_at") != comment.get("created_at"):
-            continue  # an edited comment is not read again (edits never re-run)
-        created = _time(comment.get("created_at"))
-        if created is None:
-            continue
-        for inv in grammar.find(comment.get("body") or ""):
-            if inv.name == "approve":
-                cancel = bool(inv.args) and inv.args[0].lower() == "cancel"
-                out.append(rules.ApproveComment(login, created, cancel=cancel))
-    return out
-
-
 def issue_approvals(
-    comments: list[dict[str, Any]],
+    intents: list[rules.ApproveComment],
     *,
     owners: list[str],
     since: dt.datetime,
     requester: str,
     allow_self_approval: bool,
-    bot_login: str,
     requester_approves: bool = False,
 ) -> Approvals:
-    """Approvals on an issue: owners' `/approve` comments after the request.
+    """Approvals on an issue: owners' `/approve` intents after the request.
 
     `requester_approves`: the request itself counts as its author's approval (a rollback
     asked for by a code owner, when its policy lets the requester approve).
     """
-    intents = approve_comments(comments, bot_login)
+    intents = list(intents)
     if requester_approves:
         intents.insert(0, rules.ApproveComment(requester, since))
     return rules.from_comments(
@@ -197,62 +185,122 @@ class Evaluation:
     document: dict[str, Any]
     run_id: int
     run_url: str | None
+    trust: Provenance | None = None
 
     @property
     def version(self) -> str | None:
-        value = (self.document.get("candidate") or {}).get("version")
-        return str(value) if value else None
+        value = _mapping(self.document.get("candidate")).get("version")
+        return str(value) if isinstance(value, str | int | float) and value else None
 
     @property
     def metrics(self) -> dict[str, Any] | None:
-        value = (self.document.get("candidate") or {}).get("metrics")
+        value = _mapping(self.document.get("candidate")).get("metrics")
         return dict(value) if isinstance(value, dict) else None
 
     @property
     def production(self) -> tuple[str | None, dict[str, Any] | None]:
-        prod = self.document.get("production") or {}
+        prod = _mapping(self.document.get("production"))
         metrics = prod.get("metrics")
-        return prod.get("version"), dict(metrics) if isinstance(metrics, dict) else None
+        version = prod.get("version")
+        return (
+            str(version) if isinstance(version, str) else None,
+            dict(metrics) if isinstance(metrics, dict) else None,
+        )
+
+    @property
+    def holdout_digest(self) -> str | None:
+        value = _mapping(self.document.get("holdout")).get("digest")
+        return value if isinstance(value, str) else None
+
+
+def holdout_path(evaluation: Evaluation) -> str | None:
+    value = _mapping(evaluation.document.get("holdout")).get("path")
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    # evaluation.json comes from a workflow run: any field may hold anything.
+    return value if isinstance(value, dict) else {}
 
 
 RUNS_LOOKED_AT = 10
 
 
 def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[str, Evaluation]:
-    """The newest completed run's evaluation.json per model for the PR's head commit.
+    """The newest successful run's evaluation.json per model for the PR's head commit.
 
     Every configured model is looked for at once (one listing of runs and artifacts),
-    so asking again for another model costs nothing.
+    so asking again for another model costs nothing. Only runs of the model's own
+    workflow are read; whether that workflow is the default branch's is in `trust`.
     """
     everything = rc.once(f"evaluations:{head_sha}", lambda: _evaluations(rc, head_sha))
     return {m: everything[m] for m in models if m in everything}
 
 
 def _evaluations(rc: RepoContext, head_sha: str) -> dict[str, Evaluation]:
-    from bot.chatops.run_evidence import run_evidence
-
-    models = sorted(rc.config.models)
+    config = rc.config
+    models = sorted(config.models)
     data = rc.call(
         "GET",
         rc.repo_path("/actions/runs"),
         {"head_sha": head_sha, "status": "completed", "per_page": RUNS_LOOKED_AT},
     )
     found: dict[str, Evaluation] = {}
-    for run in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
-        if run.get("head_sha") != head_sha or run.get("conclusion") != "success":
+    for raw in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
+        run = run_info(raw)
+        if run.head_sha != head_sha or run.conclusion != "success":
             continue
         missing = [m for m in models if m not in found]
         if not missing:
             break
-        for model, evidence in run_evidence(rc.gh, rc.full_name, int(run["id"]), missing).items():
+        trust = {m: _provenance(rc, run, m, config.models[m].workflow) for m in missing}
+        # Artifacts of any other workflow are never read as this model's evidence.
+        mine = [m for m in missing if trust[m].trusted or workflow_path(run) == _path(rc, m)]
+        for model, evidence in run_evidence(rc.gh, rc.full_name, run.id, mine).items():
             if evidence.evaluation is not None:
                 found[model] = Evaluation(
-                    model, evidence.evaluation, int(run["id"]), run.get("html_url")
+                    model, evidence.evaluation, run.id, run.html_url, trust[model]
                 )
+    for model in models:
+        if model not in found and not config.models[model].workflow:
+            found[model] = Evaluation(model, {}, 0, None, _provenance(rc, None, model, None))
     return found
 
 
+def _path(rc: RepoContext, model: str) -> str | None:
+    workflow = rc.config.models[model].workflow
+    return f"{WORKFLOWS_DIR}/{workflow.removeprefix(WORKFLOWS_DIR + '/')}" if workflow else None
+
+
+def _provenance(rc: RepoContext, run: RunInfo | None, model: str, workflow: str | None):
+    path = _path(rc, model)
+    if run is None or path is None or workflow_path(run) != path:
+        return provenance(
+            run or RunInfo(0, "", None, None, None, None, None),
+            model,
+            workflow,
+            at_head=None,
+            on_default=None,
+            default_branch=rc.default_branch,
+        )
+    at_head = rc.once(
+        f"workflow:{run.head_sha}:{path}",
+        lambda: rc.store.read_files(run.head_sha, [path])[path],
+    )
+    return provenance(
+        run,
+        model,
+        workflow,
+        at_head=at_head,
+        on_default=rc.read([path])[path],
+        default_branch=rc.default_branch,
+        trust_pr_workflows=rc.policy(model).evidence.trust_pr_workflows,
+    )
+
+
 def evaluation_check(evaluation: Evaluation | None, version: str, head_sha: str) -> Check:
+    if evaluation is not None and evaluation.trust is not None and not evaluation.trust.trusted:
+        return Check("evaluation", "fail", evaluation.trust.reason, evaluation.trust.fix)
     if evaluation is None:
         return Check(
             "evaluation",
@@ -275,14 +323,13 @@ def evaluation_check(evaluation: Evaluation | None, version: str, head_sha: str)
 # -- arguments against allowlists ---------------------------------------------------------------
 def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str | None) -> str:
     """A configured model: the one named, the only one, or the only one the PR evaluated."""
-    from bot.chatops.replies import UsageError
-
     models = sorted(rc.config.models)
     listed = ", ".join(models) or "none"
     if named is not None:
         if named not in rc.config.models:
             raise UsageError(
-                f"{named!r} is not a model configured in .github/mlbot.yml on {rc.default_branch}.",
+                f"{code(named)} is not a model configured in .github/mlbot.yml "
+                f"on {rc.default_branch}.",
                 f"Configured models: {listed}.",
             )
         return named
@@ -294,7 +341,7 @@ def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str 
             "Add the model under `models:` first.",
         )
     if head_sha is not None:
-        evaluated = sorted(pr_evaluations(rc, head_sha, models))
+        evaluated = sorted(m for m, e in pr_evaluations(rc, head_sha, models).items() if e.run_id)
         if len(evaluated) == 1:
             return evaluated[0]
     raise UsageError(
@@ -304,8 +351,6 @@ def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str 
 
 
 def known_version(state: Any, version: str) -> None:
-    from bot.chatops.replies import UsageError
-
     if version not in state.versions:
         recent = ", ".join(state.versions[-5:]) or "none"
         raise UsageError(
@@ -315,56 +360,8 @@ def known_version(state: Any, version: str) -> None:
 
 
 def known_stage(policy: Any, stage: str) -> None:
-    from bot.chatops.replies import UsageError
-
     if stage not in policy.stages:
         raise UsageError(
-            f"{stage!r} is not a stage of this model's policy.",
+            f"{code(stage)} is not a stage of this model's policy.",
             f"Stages: {', '.join(policy.stages)}.",
         )
-
-
-# -- idempotency --------------------------------------------------------------------------------
-def done_by(rc: RepoContext, model: str, comment_url: str) -> tuple[str, list[str]] | None:
-    """(commit, tags) of the registry commit this command already wrote, if any.
-
-    A retried job must not promote or roll back twice: the commit's `Command:`
-    trailer names the comment that asked for it.
-    """
-    from bot.registry import audit, plan
-
-    if not comment_url:
-        return None
-    for info in rc.store.log(model)[:20]:
-        if comment_url in audit.parse_trailers(info.message).get("Command", []):
-            return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]
-    return None
-
-
-@dataclass(frozen=True)
-class Preamble:
-    """What every registry-changing command checks first, before its own gates."""
-
-    found: list[Check]
-    pull: dict[str, Any] | None
-    head_sha: str | None
-    model: str
-    policy: Any
-    # (commit, tags) when this very comment's command was already carried out: a retried
-    # job or a completed pending promotion must answer, never write twice.
-    replay: tuple[str, list[str]] | None
-
-
-def preamble(
-    rc: RepoContext, req: Any, named_model: str | None, usage: str, *, completing: bool
-) -> Preamble:
-    found = [permission(req.requester, rc.permission(req.requester))]
-    pull = head_sha = None
-    if req.is_pull:
-        pull = rc.pull(req.number)
-        head_sha = str(pull["head"]["sha"])
-        found += pull_request(pull, rc.full_name, req.default_branch)
-    model = resolve_model(rc, named_model, usage, head_sha)
-    policy = rc.policy(model)
-    replay = done_by(rc, model, req.comment_url) if req.retry or completing else None
-    return Preamble(found, pull, head_sha, model, policy, replay)

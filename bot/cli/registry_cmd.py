@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from bot.cli.repo import add_repo_argument, open_repo, print_json, read_json
+from bot.config.load import policy_for
 from bot.errors import InputError
 from bot.registry import audit, schema
 from bot.registry.names import check_stage_name
@@ -19,6 +20,7 @@ HELP = {
     "show": "what is registered and what is live, per model",
     "history": "every registry event of a model, with who asked and who approved",
     "check": "validate the registry: files, schemas, tags, immutability",
+    "import": "write records for the versions GTO registered (one commit, no tag changed)",
 }
 
 
@@ -50,7 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("rollback", help=HELP["rollback"], description=HELP["rollback"])
     p.add_argument("model")
-    p.add_argument("--stage", default="production", help="stage to roll back (production)")
+    p.add_argument(
+        "--stage", help="stage to roll back (default: the policy's baseline stage, production)"
+    )
     p.add_argument("--to", dest="target", help="version to restore (default: the previous)")
     _audit_args(p)
     p.set_defaults(func=run_rollback)
@@ -64,6 +68,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("show", help=HELP["show"], description=HELP["show"])
     p.add_argument("model", nargs="?")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--deprecated", action="store_true", help="include models GTO deprecated (name@deprecated)"
+    )
     add_repo_argument(p)
     p.set_defaults(func=run_show)
 
@@ -75,8 +82,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("check", help=HELP["check"], description=HELP["check"])
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--committed",
+        action="store_true",
+        help="check the registry at HEAD only (default: the working tree, as on disk)",
+    )
     add_repo_argument(p)
     p.set_defaults(func=run_check)
+
+    p = sub.add_parser("import", help=HELP["import"], description=HELP["import"])
+    _audit_args(p)
+    p.set_defaults(func=run_import)
 
 
 def _audit_args(p: argparse.ArgumentParser) -> None:
@@ -86,7 +102,8 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="WHO",
-        help="record an approval (repeatable); the bot enforces approvals",
+        help="record who you say approved (repeatable): a claim (`Claimed-approval-by:`), "
+        "never an approval; only the bot records approvals it checked",
     )
     p.add_argument("--requested-by", metavar="WHO", help="default: your git identity")
     p.add_argument("--because", dest="reason", metavar="REASON", help="why, for the audit log")
@@ -101,12 +118,15 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
 
 
 def _audit(args: argparse.Namespace, author: object, evidence: tuple[str, ...] = ()) -> audit.Audit:
+    # Nobody checked these approvals (a local checkout cannot see reviews): the audit log
+    # says who claimed them, under a trailer no reader takes for `Approved-by`.
+    claims = {audit.CLAIMED_APPROVAL: ", ".join(args.approved_by)} if args.approved_by else {}
     return audit.Audit(
         requested_by=args.requested_by or str(author),
-        approved_by=tuple(args.approved_by),
         evidence=evidence,
         refs=tuple(args.refs),
         reason=args.reason,
+        extra=claims,
     )
 
 
@@ -122,6 +142,7 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
                 "commit": outcome.commit,
                 "tags": outcome.tags,
                 "checks": outcome.verdict.to_json()["checks"] if outcome.verdict else [],
+                "notes": list(outcome.notes),  # what each post-write projection did
             }
         )
     else:
@@ -129,6 +150,8 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
         if outcome.verdict:
             for check in outcome.verdict.checks:
                 print(f"  {check.status:4} {check.name}: {check.reason}")
+        for note in outcome.notes:
+            print(f"  {note}")
     return 0
 
 
@@ -223,7 +246,6 @@ def _evidence(args: argparse.Namespace, repo, model: str, sha256: str) -> schema
             certificate_path=args.certificate,
         )
     if args.scan_report:
-        from bot.config.load import policy_for
         from bot.supply_chain.collect import scan_evidence_from_report
 
         policy = policy_for(repo.config, model, repo.root)
@@ -245,6 +267,8 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     repo = open_repo(args)
     model = repo.model(args.model)
+    if args.stage is None:
+        args.stage = policy_for(repo.config, model, repo.root).baseline_stage
     check_stage_name(args.stage)
     outcome = repo.registry().rollback(
         model, args.stage, to=args.target, audit_info=_audit(args, repo.author)
@@ -263,12 +287,17 @@ def run_deprecate(args: argparse.Namespace) -> int:
     return _report(args, outcome, f"deprecated {model} {args.version}")
 
 
-def run_show(args: argparse.Namespace) -> int:
+def _reader(args: argparse.Namespace):
+    """The registry for a read-only command: the checked-out branch, or a detached HEAD."""
     from bot.registry.git_store import GitStore
+
+    return GitStore(Path(args.repo).resolve(), read_only=True)
+
+
+def run_show(args: argparse.Namespace) -> int:
     from bot.registry.views import show
 
-    store = GitStore(Path(args.repo).resolve())
-    data = show(store, args.model)
+    data = show(_reader(args), args.model, deprecated=args.deprecated)
     if args.model and args.model not in data["models"]:
         raise InputError(f"no model '{args.model}' in the registry.")
     if args.json:
@@ -279,14 +308,19 @@ def run_show(args: argparse.Namespace) -> int:
     for name, info in data["models"].items():
         live = ", ".join(f"{s}: {v}" for s, v in info["stages"].items()) or "no stage"
         print(f"{name}  latest {info['latest']}  ({len(info['versions'])} versions)  {live}")
+        if info["from_tags"]:
+            print(
+                f"  {len(info['from_tags'])} version(s) known only from GTO tags "
+                f"({', '.join(info['from_tags'][-3:])}): `mlbot registry import` "
+                "writes their records"
+            )
     return 0
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from bot.registry.git_store import GitStore
     from bot.registry.views import history
 
-    events = history(GitStore(Path(args.repo).resolve()), args.model)
+    events = history(_reader(args), args.model)
     if args.json:
         print_json(events)
         return 0
@@ -304,17 +338,58 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from bot.registry.check import check
-    from bot.registry.git_store import GitStore
 
-    problems = check(GitStore(Path(args.repo).resolve()))
+    store = _reader(args)
+    worktree = None if args.committed or store.bare else store.root
+    found = check(store, worktree)
+    problems = [p for p in found if p.level == "error"]
+    notes = [p for p in found if p.level == "info"]
     if args.json:
         print_json(
-            {"ok": not problems, "problems": [{"where": p.where, "what": p.what} for p in problems]}
+            {
+                "ok": not problems,
+                "checked": "HEAD" if worktree is None else "working tree",
+                "problems": [{"where": p.where, "what": p.what} for p in problems],
+                "info": [{"where": p.where, "what": p.what} for p in notes],
+            }
         )
-    elif problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) found")
+        return 1 if problems else 0
+    for p in notes:
+        print(f"info: {p}")
+    for p in problems:
+        print(p)
+    where = "at HEAD" if worktree is None else "in the working tree"
+    if problems:
+        print(f"{len(problems)} problem(s) found {where}")
     else:
-        print("registry OK")
+        print(f"registry OK ({where})")
     return 1 if problems else 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from bot.registry.adopt import import_tags
+    from bot.registry.git_store import GitStore
+
+    store = GitStore(Path(args.repo).resolve())
+    author = store.identity()
+    change, commit = import_tags(store, author, _audit(args, author))
+    if args.json:
+        print_json(
+            {
+                "commit": commit,
+                "files": sorted(change.files) if change else [],
+                "tags": [],
+            }
+        )
+        return 0
+    if change is None or commit is None:
+        print("nothing to import: every version GTO registered has its record")
+        return 0
+    records = [p for p in change.files if "/versions/" in p]
+    print(
+        f"imported {len(records)} version record(s) in {commit[:12]} ({change.model}); "
+        "no tag was changed"
+    )
+    for path in sorted(change.files):
+        print(f"  {path}")
+    return 0

@@ -105,6 +105,24 @@ class _LazyTag:
     def message(self) -> str:
         return self._get().message
 
+    def _object(self) -> tags.TagRef:
+        # Who tagged is only in the tag object; a commit's Mlbot-Tag line does not say.
+        if self._resolved is None:
+            self._resolved = self._store._tag_object(self.name, self.sha)
+        return self._resolved
+
+    @property
+    def tagger(self) -> str:
+        return self._object().tagger
+
+    @property
+    def tagger_email(self) -> str:
+        return self._object().tagger_email
+
+    @property
+    def tagged_by(self) -> str:
+        return self._object().tagged_by
+
 
 class GitHubStore:
     """The `RegistryStore` protocol over one repository branch, through `bot.github.client`."""
@@ -124,6 +142,7 @@ class GitHubStore:
         self.log_page = log_page
         self.tag_attempts = tag_attempts
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
+        self._history: dict[str, set[str]] = {}  # head -> every commit it contains
         self._blobs: dict[str, bytes] = {}
         self._tag_objects: dict[str, tags.TagRef] = {}
         # Tags a write could not create (healed by the next read of the model).
@@ -190,6 +209,18 @@ class GitHubStore:
             self._blobs[sha] = found
         return found
 
+    def on_branch(self, head: str, commits: list[str]) -> set[str]:
+        # Only asked about versions GTO registered with a tag alone (none once imported):
+        # the branch's whole history, paged, once per head and store.
+        if not commits:
+            return set()
+        history = self._history.get(head)
+        if history is None:
+            listed = self.gh.pages(self._base + "/commits", {"sha": head}, per_page=100)
+            history = {c["sha"] for c in listed}
+            self._history[head] = history
+        return {c for c in commits if c in history}
+
     def list_files(self, head: str, prefix: str) -> list[str]:
         return sorted(p for p in self._tree(head)[1] if p.startswith(prefix))
 
@@ -224,6 +255,8 @@ class GitHubStore:
                 target=data["object"]["sha"],
                 tagged_at=_parse_iso(data["tagger"]["date"]),
                 message=data["message"],
+                tagger=data["tagger"].get("name") or "",
+                tagger_email=data["tagger"].get("email") or "",
             )
             self._tag_objects[sha] = found
         return found
@@ -304,7 +337,17 @@ class GitHubStore:
         if last_known is not None:
             # Tag dates strictly increase per model, so the newest declared tag is the latest.
             last = lambda: last_known  # noqa: E731
-        return ModelState(model, head, versions, stages, events, load, last_tag_time=last)
+        return ModelState(
+            model,
+            head,
+            versions,
+            stages,
+            events,
+            load,
+            last_tag_time=last,
+            read_files=self.read_files,
+            on_branch=self.on_branch,
+        )
 
     def _heal(
         self, model: str, head: str, existing: dict[str, tuple[str, str]]

@@ -9,8 +9,10 @@ is never judged on stale data), a bounded number of times.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from bot.registry.state import ModelState
 from bot.registry.store import Identity, RegistryStore, StaleHead
 
 MAX_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 class GateRefused(Refused):
@@ -36,12 +39,43 @@ class GateRefused(Refused):
         super().__init__(f"{action} of {model} {version} to {stage} refused: " + " | ".join(lines))
 
 
+class Superseded(Refused):
+    """A rollback's removed version is no longer live: someone rolled back or promoted first."""
+
+    def __init__(
+        self, model: str, stage: str, removes: str, live: str | None, by: str | None, since: Any
+    ) -> None:
+        self.model, self.stage, self.removes, self.live = model, stage, removes, live
+        self.by, self.since = by, since
+        super().__init__(
+            f"{model} {removes} is no longer live in {stage} ({live or 'nothing'} is, since "
+            f"{since or '?'}, by {by or '?'}): this rollback changes nothing."
+        )
+
+
+def superseded(state: ModelState, stage: str, removes: str) -> Superseded | None:
+    """The `Superseded` refusal when `removes` is not what `stage` runs in `state`."""
+    entry = (state.stages.stages if state.stages else {}).get(stage)
+    if entry is not None and entry.version == removes:
+        return None
+    return Superseded(
+        state.model,
+        stage,
+        removes,
+        entry.version if entry else None,
+        entry.by if entry else None,
+        entry.since if entry else None,
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     change: plan.Change
     commit: str
     attempts: int
     verdict: Verdict | None = None
+    # What each post-write projection reported (a deployment recorded, or why not).
+    notes: tuple[str, ...] = ()
 
     @property
     def tags(self) -> list[str]:
@@ -53,6 +87,10 @@ def utcnow() -> dt.datetime:
 
 
 EvidenceHook = Callable[[ModelState, str, str, Policy], GateEvidence]
+# Runs after a commit is written, with the state it was planned on; says what it did.
+# A projection (a GitHub Deployment, say) never undoes or blocks the write: what it
+# raises is logged and reported as a note.
+Projection = Callable[[ModelState, Outcome], str | None]
 
 
 class Registry:
@@ -65,13 +103,18 @@ class Registry:
         repo_root: Path | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
+        projections: Sequence[Projection] = (),
+        model_lock: Callable[[str], AbstractContextManager[Any]] = lambda model: nullcontext(),
     ) -> None:
         self.store = store
+        # Held around each write to a model: the bot's replicas write one model one at a time.
+        self.model_lock = model_lock
         self.policy_for = policy_for
         self.author = author
         self.repo_root = repo_root
         self.clock = clock
         self.max_attempts = max_attempts
+        self.projections = tuple(projections)
 
     def state(self, model: str) -> ModelState:
         return self.store.read_model(model, self.store.head())
@@ -80,19 +123,34 @@ class Registry:
         ensure_clean = getattr(self.store, "ensure_clean", None)
         if ensure_clean is not None:
             ensure_clean(model)
-        for attempt in range(1, self.max_attempts + 1):
-            head = self.store.head()
-            state = self.store.read_model(model, head)
-            change, verdict = make(state)
-            try:
-                commit = self.store.write(head, change, self.author)
-            except StaleHead:
-                continue
-            return Outcome(change, commit, attempts=attempt, verdict=verdict)
+        with self.model_lock(model):
+            for attempt in range(1, self.max_attempts + 1):
+                head = self.store.head()
+                state = self.store.read_model(model, head)
+                change, verdict = make(state)
+                try:
+                    commit = self.store.write(head, change, self.author)
+                except StaleHead:
+                    continue
+                outcome = Outcome(change, commit, attempts=attempt, verdict=verdict)
+                # Still under the model's lock: projections of two writes land in their order.
+                return self._project(state, outcome)
         raise Conflict(
             f"the registry branch kept moving: gave up after {self.max_attempts} attempts; "
             "nothing was written, try again."
         )
+
+    def _project(self, state: ModelState, outcome: Outcome) -> Outcome:
+        notes = []
+        for project in self.projections:
+            try:
+                note = project(state, outcome)
+            except Exception as exc:  # the commit stands; the projection can be re-synced
+                log.exception("a post-write projection failed")
+                note = f"{getattr(project, '__name__', 'projection')} failed: {exc}"
+            if note:
+                notes.append(note)
+        return replace(outcome, notes=tuple(notes)) if notes else outcome
 
     # -- operations -------------------------------------------------------
 
@@ -179,10 +237,20 @@ class Registry:
         audit_info: audit.Audit,
         to: str | None = None,
         approvals: Approvals | None = None,
+        removes: str | None = None,
     ) -> Outcome:
+        """Point `stage` back at what ran before (or at `to`, which must have run there).
+
+        `removes`: the version the requester saw live and means to take out. When the
+        branch moved and the stage runs something else now (another rollback won the
+        race, or a promotion), nothing is written (`Superseded`): re-planning on the new
+        state would "roll back" to the very version the first rollback removed.
+        """
         policy = self.policy_for(model)
 
         def make(state: ModelState) -> tuple[plan.Change, Verdict]:
+            if removes is not None and (refusal := superseded(state, stage, removes)):
+                raise refusal
             change = plan.plan_rollback(
                 state, stage, to, audit_info, self.clock(), policy.registration.history_limit
             )
