@@ -104,6 +104,7 @@ class RepoContext:
         self.branch.moved()
 
     def registry(self) -> Registry:
+        from bot.chatops import deployments
         from bot.registry.service import Registry
         from bot.registry.store import Identity
 
@@ -114,6 +115,7 @@ class RepoContext:
             author=Identity(self.bot_login, BOT_EMAIL),
             repo_root=None,
             model_lock=lambda model: lock(self.full_name, model),
+            projections=(deployments.projection(self),),
         )
 
     # -- people ----------------------------------------------------------------------------
