@@ -19,6 +19,9 @@ JWT_OPERATIONS = {
     "apps/get-repo-installation",
     "apps/get-org-installation",
     "apps/get-user-installation",
+    "apps/list-webhook-deliveries",
+    "apps/get-webhook-delivery",
+    "apps/redeliver-webhook-delivery",
 }
 
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import pygit2
 
+from bot.simulator.delivery import Delivery
 from bot.simulator.gitstore import mode_name
+from bot.simulator.signing import unsigned, verified
 from bot.simulator.state import (
     App,
     Artifact,
@@ -38,17 +40,6 @@ def iso(epoch: float) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _unsigned() -> dict[str, Any]:
-    """The `verification` object of an unsigned commit or tag (the simulator signs nothing)."""
-    return {
-        "verified": False,
-        "reason": "unsigned",
-        "signature": None,
-        "payload": None,
-        "verified_at": None,
-    }
 
 
 class Renderer:
@@ -168,6 +159,31 @@ class Renderer:
         )
         return out
 
+    def hook_delivery(self, d: Delivery, *, full: bool) -> dict[str, Any]:
+        """An attempt as `hook-delivery-item` (a list) or `hook-delivery` (with the exchange)."""
+        out: dict[str, Any] = {
+            "id": d.number,
+            "guid": d.id,
+            "delivered_at": iso(d.delivered_at or 0),
+            "redelivery": d.redelivery,
+            "duration": round(d.duration, 3),
+            "status": d.status_text,
+            "status_code": d.status_code,
+            "event": d.event,
+            "action": d.action,
+            "installation_id": d.installation_id,
+            "repository_id": d.repository_id,
+            "throttled_at": None,
+        }
+        if full:
+            out["url"] = d.url or ""
+            out["request"] = {"headers": d.request_headers, "payload": d.payload}
+            out["response"] = {
+                "headers": d.response_headers or None,
+                "payload": d.response_body,
+            }
+        return out
+
     # -- repositories ------------------------------------------------------------------------
     def repo(self, repo: Repo, schema: str = "full-repository") -> dict[str, Any]:
         out = self._schema("repository")
@@ -217,9 +233,20 @@ class Renderer:
             topics=[],
             license=None,
         )
-        if "network_count" in out:
-            out["network_count"] = 0
-            out["subscribers_count"] = 0
+        if "network_count" in out:  # full-repository: its settings, as GitHub sends them
+            out.update(
+                network_count=0,
+                subscribers_count=0,
+                allow_merge_commit=True,
+                allow_squash_merge=True,
+                allow_rebase_merge=True,
+                allow_auto_merge=False,
+                allow_update_branch=False,
+                delete_branch_on_merge=False,
+                use_squash_pr_title_as_default=False,
+            )
+            if self.sim.user(repo.owner).type == "Organization":
+                out["organization"] = self.user(repo.owner)
         return out
 
     # -- issues and comments -----------------------------------------------------------------
@@ -256,7 +283,9 @@ class Renderer:
             labels_url=f"{base}/labels{{/name}}",
             comments_url=f"{base}/comments",
             events_url=f"{base}/events",
+            timeline_url=f"{base}/timeline",
             html_url=f"{self.web}/{repo.full_name}/{kind}/{issue.number}",
+            performed_via_github_app=None,
             number=issue.number,
             state=issue.state,
             state_reason=issue.state_reason,
@@ -432,6 +461,12 @@ class Renderer:
             submitted_at=review.submitted_at,
             author_association=self.sim.association(repo, review.user),
         )
+        return out
+
+    def review_event(self, review: Review) -> dict[str, Any]:
+        """A review as webhooks carry it: the same object, its state in lower case."""
+        out = self.review(review)
+        out["state"] = review.state.lower()
         return out
 
     # -- checks and statuses -----------------------------------------------------------------
@@ -645,9 +680,16 @@ class Renderer:
                 }
                 for p in commit.parent_ids
             ],
-            verification=_unsigned(),
+            verification=self.verification(repo, sha),
         )
         return out
+
+    def verification(self, repo: Repo, sha: str) -> dict[str, Any]:
+        at = self.sim.signed_commits.get(sha)
+        if at is None:
+            return unsigned()
+        raw = repo.store.repo.get(sha).read_raw().decode("utf-8", "replace")
+        return verified(raw, iso(at))
 
     def commit(self, repo: Repo, sha: str) -> dict[str, Any]:
         """The `commit` schema of GET /repos/{owner}/{repo}/commits/{ref}."""
@@ -719,7 +761,7 @@ class Renderer:
                 "date": iso(tag.tagger.time),
             },
             object={"type": kind, "sha": str(tag.target), "url": f"{base}/{kind}s/{tag.target}"},
-            verification=_unsigned(),
+            verification=unsigned(),
         )
         return out
 

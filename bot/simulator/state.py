@@ -27,6 +27,7 @@ class Label:
     name: str
     color: str = "ededed"
     description: str | None = None
+    updated_at: float = 0.0  # epoch seconds, for Last-Modified
 
 
 @dataclass

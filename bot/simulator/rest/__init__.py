@@ -12,6 +12,7 @@ from bot.simulator.rest import (  # noqa: F401 - imported to register their hand
     checks,
     contents,
     git,
+    hook_deliveries,
     issues,
     pulls,
     rate_limit,
