@@ -222,12 +222,12 @@ def cpu_seconds(pid: int) -> float:
 
 def wait_drained(database: Path, expected: int, timeout: float = 300) -> float:
     """Seconds until `expected` jobs are done (the workers caught up)."""
-    from bot.server.queue import JobStore
+    from bot.server.store import make_store
 
     started = time.perf_counter()
     if not database.exists():
         return 0.0
-    store = JobStore(database)
+    store = make_store(database)
     try:
         while store.counts()["done"] < expected:
             if time.perf_counter() - started > timeout:

@@ -165,13 +165,13 @@ class BotDemo:
 
     # -- waiting and showing -----------------------------------------------------------------
     def settle(self, timeout: float = 60.0) -> None:
-        from bot.server.queue import JobStore
+        from bot.server.store import make_store
 
         deadline = time.monotonic() + timeout
         seen = -1
         while time.monotonic() < deadline:
             self.sim.wait_for_webhooks(timeout)
-            store = JobStore(self.database)
+            store = make_store(self.database)
             try:
                 counts = store.counts()
             finally:

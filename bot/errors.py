@@ -29,3 +29,12 @@ class Conflict(MlbotError):
     """The branch moved under a write more times than we retry."""
 
     exit_code = 1
+
+
+class UsageError(InputError):
+    """A command's words do not fit its grammar or its allowlists; says how to fix it."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix

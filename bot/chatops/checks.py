@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import rules
+from bot.errors import UsageError
 from bot.policy.evidence import Approvals
 from bot.policy.verdict import Check
+from bot.rendering import code
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -137,44 +139,21 @@ def pr_approvals(
     )
 
 
-def approve_comments(comments: list[dict[str, Any]], bot_login: str) -> list[rules.ApproveComment]:
-    """`/approve` and `/approve cancel` lines from people (never bots), as approval intents."""
-    from bot.commands import grammar
-
-    out = []
-    for comment in comments:
-        user = comment.get("user") or {}
-        login = user.get("login") or ""
-        if not login or is_bot(login, user.get("type"), bot_login):
-            continue
-        if comment.get("updated_at") != comment.get("created_at"):
-            continue  # an edited comment is not read again (edits never re-run)
-        created = _time(comment.get("created_at"))
-        if created is None:
-            continue
-        for inv in grammar.find(comment.get("body") or ""):
-            if inv.name == "approve":
-                cancel = bool(inv.args) and inv.args[0].lower() == "cancel"
-                out.append(rules.ApproveComment(login, created, cancel=cancel))
-    return out
-
-
 def issue_approvals(
-    comments: list[dict[str, Any]],
+    intents: list[rules.ApproveComment],
     *,
     owners: list[str],
     since: dt.datetime,
     requester: str,
     allow_self_approval: bool,
-    bot_login: str,
     requester_approves: bool = False,
 ) -> Approvals:
-    """Approvals on an issue: owners' `/approve` comments after the request.
+    """Approvals on an issue: owners' `/approve` intents after the request.
 
     `requester_approves`: the request itself counts as its author's approval (a rollback
     asked for by a code owner, when its policy lets the requester approve).
     """
-    intents = approve_comments(comments, bot_login)
+    intents = list(intents)
     if requester_approves:
         intents.insert(0, rules.ApproveComment(requester, since))
     return rules.from_comments(
@@ -275,14 +254,13 @@ def evaluation_check(evaluation: Evaluation | None, version: str, head_sha: str)
 # -- arguments against allowlists ---------------------------------------------------------------
 def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str | None) -> str:
     """A configured model: the one named, the only one, or the only one the PR evaluated."""
-    from bot.chatops.replies import UsageError
-
     models = sorted(rc.config.models)
     listed = ", ".join(models) or "none"
     if named is not None:
         if named not in rc.config.models:
             raise UsageError(
-                f"{named!r} is not a model configured in .github/mlbot.yml on {rc.default_branch}.",
+                f"{code(named)} is not a model configured in .github/mlbot.yml "
+                f"on {rc.default_branch}.",
                 f"Configured models: {listed}.",
             )
         return named
@@ -304,8 +282,6 @@ def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str 
 
 
 def known_version(state: Any, version: str) -> None:
-    from bot.chatops.replies import UsageError
-
     if version not in state.versions:
         recent = ", ".join(state.versions[-5:]) or "none"
         raise UsageError(
@@ -315,56 +291,8 @@ def known_version(state: Any, version: str) -> None:
 
 
 def known_stage(policy: Any, stage: str) -> None:
-    from bot.chatops.replies import UsageError
-
     if stage not in policy.stages:
         raise UsageError(
-            f"{stage!r} is not a stage of this model's policy.",
+            f"{code(stage)} is not a stage of this model's policy.",
             f"Stages: {', '.join(policy.stages)}.",
         )
-
-
-# -- idempotency --------------------------------------------------------------------------------
-def done_by(rc: RepoContext, model: str, comment_url: str) -> tuple[str, list[str]] | None:
-    """(commit, tags) of the registry commit this command already wrote, if any.
-
-    A retried job must not promote or roll back twice: the commit's `Command:`
-    trailer names the comment that asked for it.
-    """
-    from bot.registry import audit, plan
-
-    if not comment_url:
-        return None
-    for info in rc.store.log(model)[:20]:
-        if comment_url in audit.parse_trailers(info.message).get("Command", []):
-            return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]
-    return None
-
-
-@dataclass(frozen=True)
-class Preamble:
-    """What every registry-changing command checks first, before its own gates."""
-
-    found: list[Check]
-    pull: dict[str, Any] | None
-    head_sha: str | None
-    model: str
-    policy: Any
-    # (commit, tags) when this very comment's command was already carried out: a retried
-    # job or a completed pending promotion must answer, never write twice.
-    replay: tuple[str, list[str]] | None
-
-
-def preamble(
-    rc: RepoContext, req: Any, named_model: str | None, usage: str, *, completing: bool
-) -> Preamble:
-    found = [permission(req.requester, rc.permission(req.requester))]
-    pull = head_sha = None
-    if req.is_pull:
-        pull = rc.pull(req.number)
-        head_sha = str(pull["head"]["sha"])
-        found += pull_request(pull, rc.full_name, req.default_branch)
-    model = resolve_model(rc, named_model, usage, head_sha)
-    policy = rc.policy(model)
-    replay = done_by(rc, model, req.comment_url) if req.retry or completing else None
-    return Preamble(found, pull, head_sha, model, policy, replay)

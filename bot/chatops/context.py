@@ -1,4 +1,4 @@
-"""Where a command runs: the request, and the repository as its default branch says.
+"""Where a command runs: the repository as its default branch says, and its issues.
 
 Everything that gates anything is read from the repository's **default
 branch** through one `DefaultBranch` reader (`bot.chatops.repository`), never
@@ -7,7 +7,6 @@ from a pull request's head. Reads are cached for the job.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from bot.chatops.repository import DefaultBranch, Memo
 
 if TYPE_CHECKING:
-    from bot.commands.grammar import Invocation
     from bot.config.schema import RepoConfig
     from bot.github.client import GitHub
     from bot.policy.schema import Policy
@@ -24,35 +22,6 @@ if TYPE_CHECKING:
     from bot.registry.state import ModelState
 
 BOT_EMAIL = "bot@mlbot.invalid"
-
-
-def parse_time(text: str | None) -> dt.datetime:
-    if not text:
-        return dt.datetime.now(dt.timezone.utc)
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-
-
-@dataclass(frozen=True)
-class Request:
-    """One command line of one newly created comment (or a pending one being completed)."""
-
-    full_name: str
-    number: int
-    is_pull: bool
-    requester: str
-    comment_id: int
-    comment_url: str
-    created_at: dt.datetime
-    invocation: Invocation
-    default_branch: str
-    bot_login: str
-    # A retried job: the command may already have been carried out by an earlier attempt.
-    retry: bool = False
-
-    @property
-    def key(self) -> str:
-        """Names this command in markers: one comment may hold several commands."""
-        return f"{self.comment_id}.{self.invocation.line}"
 
 
 @dataclass
@@ -64,6 +33,8 @@ class RepoContext:
     default_branch: str
     bot_login: str = "mlbot[bot]"
     _memo: Memo = field(default_factory=Memo, repr=False)
+    # Registry commits this job wrote, oldest first: an error reply says what was written.
+    written: list[str] = field(default_factory=list)
 
     # -- once per job, safe across threads -------------------------------------------------
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -121,8 +92,10 @@ class RepoContext:
         """The model's registry state at the head read first (forgotten after a write)."""
         return self.branch.state(model)
 
-    def wrote(self) -> None:
-        """The registry moved: later reads in this job see the new head."""
+    def wrote(self, commit: str | None = None) -> None:
+        """The registry moved (by `commit`, when this job wrote it): later reads see it."""
+        if commit:
+            self.written.append(commit)
         self.branch.moved()
 
     def registry(self) -> Registry:

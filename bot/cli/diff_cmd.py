@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from bot.cli.repo import add_repo_argument, print_json, read_json
 from bot.errors import InputError
@@ -12,8 +13,11 @@ from bot.errors import InputError
 HELP = """\
 Compare candidate metrics with a baseline. The baseline is a stage's live
 version (--stage, default production), a registered version (--version), or
-the same metrics files at a git revision (--rev, as `dvc metrics diff REV`).
-JSON output has the shape of `dvc metrics diff --json`."""
+the same metrics files at a git revision (--rev, as `dvc metrics diff REV`;
+the default without a model is HEAD). The candidate files are --metrics, or
+the model's `metrics:`, or those dvc.yaml names (top-level `metrics:` and
+stage `metrics` outputs). JSON, YAML and TOML files are read as DVC reads
+them, and the JSON output is `dvc metrics diff --json`'s."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         default=[],
-        help="candidate metrics file(s) (default: the model's metrics file)",
+        help="candidate metrics file(s) (default: the model's metrics file, else dvc.yaml's)",
     )
     parser.add_argument("--candidate", type=Path, help="candidate.json written by `mlbot train`")
     base = parser.add_mutually_exclusive_group()
@@ -42,89 +46,113 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def _load_metrics(path: Path) -> dict:
-    return read_json(path, "metrics")
+def _warn(message: str) -> None:
+    print(f"mlbot diff: {message}", file=sys.stderr)
 
 
-def _at_revision(root: Path, rev: str, path: str) -> dict | None:
-    from bot.registry.git_store import GitStore
+def _read(source, paths: list[str]) -> dict[str, Any]:
+    """Parsed metrics per path (None: missing or unreadable there, as DVC reads it)."""
+    from bot.diff import metric_files
 
-    store = GitStore(root)
-    proc = store._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
-    if proc.returncode != 0:
-        raise InputError(f"'{rev}' is not a git revision in {root}.")
-    content = store.read_files(proc.stdout.strip(), [path])[path]
-    if content is None:
-        return None
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} at {rev} is not valid JSON: {exc}.") from None
-    return data if isinstance(data, dict) else None
+    # A folder stands for every file in it, as in DVC.
+    contents = source.read(metric_files.expand(paths, source.files()))
+    out: dict[str, Any] = {}
+    for path, content in contents.items():
+        if content is None:
+            out[path] = None
+            continue
+        try:
+            out[path] = metric_files.parse(content, path)
+        except metric_files.MetricsFileError as exc:
+            _warn(f"{exc} (in {source.name}; read as no metrics, as dvc does)")
+            out[path] = None
+    return out
+
+
+def _declared(source) -> list[str]:
+    from bot.diff import metric_files, sources
+
+    found = metric_files.declared(sources.dvc_files(source))
+    for problem in found.problems:
+        _warn(f"{problem} (in {source.name})")
+    return found.paths
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.diff.metrics import diff_files
+    from bot.diff import metrics, sources
 
     root = Path(args.repo).resolve()
-    candidate_doc = read_json(args.candidate, "candidate") if args.candidate else None
-    config = model_cfg = None
+    model_cfg = config = None
     if args.model:
-        from bot.cli.repo import open_repo
+        from bot.config.load import load_config, model_config
+        from bot.registry.names import check_model_name
 
-        repo = open_repo(args)
-        repo.model(args.model)
-        config = repo.config
-        model_cfg = config.models[args.model]
-    paths = [p for p in args.metrics]
-    if not paths and candidate_doc is None:
-        if model_cfg is None or not model_cfg.metrics:
-            raise InputError("name the candidate metrics with --metrics FILE or --candidate.")
-        paths = [Path(model_cfg.metrics)]
-    rel = [_relative(root, p) for p in paths] or ["candidate.json"]
-    new = {r: _load_metrics(_resolve(root, p)) for r, p in zip(rel, paths, strict=False)}
-    if candidate_doc is not None:
-        new = {rel[0]: candidate_doc.get("metrics", {})}
+        check_model_name(args.model)
+        config = load_config(root)
+        model_cfg = model_config(config, args.model)
+    elif args.stage or args.version:
+        raise InputError("--stage and --version need a model: `mlbot diff MODEL --stage S`.")
 
-    baseline_version = None
-    if args.rev:
-        old = {r: _at_revision(root, args.rev, r) for r in new}
-    elif args.model is None:
-        old = {r: _at_revision(root, "HEAD", r) for r in new}
+    workspace = sources.Workspace(root)
+    named = [_relative(root, p) for p in args.metrics]
+    if not named and args.candidate is None and model_cfg is not None and model_cfg.metrics:
+        named = [model_cfg.metrics]
+    if args.candidate is not None:
+        new: dict[str, Any] = {
+            (named or ["candidate.json"])[0]: read_json(args.candidate, "candidate").get("metrics")
+        }
     else:
-        repo_registry = repo.registry()
-        state = repo_registry.state(args.model)
+        new = _read(workspace, named or _declared(workspace))
+        if not new:
+            raise InputError(
+                "no metrics files: name them with --metrics FILE, set the model's `metrics:`, "
+                "or declare them in dvc.yaml (`metrics:` or a stage's `metrics` outputs)."
+            )
+
+    if args.rev or args.model is None:
+        revision = sources.Revision(root, args.rev or "HEAD")
+        from_candidate = list(new) if args.candidate is not None else None
+        old = _read(revision, named or from_candidate or _declared(revision))
+        baseline = metrics.Baseline("revision", revision.name, commit=revision.commit)
+    else:
+        state = sources.Revision(root, "HEAD").model_state(args.model)
         if args.version:
-            baseline_version = args.version
             if args.version not in state.versions:
                 raise InputError(f"{args.model} has no version {args.version}.")
+            baseline = metrics.Baseline("version", args.version, version=args.version)
         else:
             stage = args.stage or "production"
-            baseline_version = state.live.get(stage)
-        record = state.record(baseline_version) if baseline_version else None
-        old = {r: (record.metrics if record else None) for r in new}
+            baseline = metrics.Baseline("stage", stage, version=state.live.get(stage))
+        record = state.record(baseline.version) if baseline.version else None
+        old = dict.fromkeys(new, record.metrics if record else None)
+    for path in new:
+        if new[path] is None and old.get(path) is None:
+            _warn(f"{path} exists on neither side.")
 
     if not args.markdown:
-        print_json(diff_files(old, new, all=args.all))
+        print_json(metrics.diff_files(old, new, all=args.all))
         return 0
 
-    evaluation = _evaluation(args, config, new, old, baseline_version, root)
     from bot.diff.render import comment_markdown
 
+    evaluation = _evaluation(args, config, root, new, old, baseline)
     print(comment_markdown(args.model or "metrics", evaluation), end="")
     return 0
 
 
-def _evaluation(args, config, new, old, baseline_version, root) -> dict:
+def _merged(docs: dict[str, Any]) -> dict[str, Any] | None:
+    present = [d for d in docs.values() if isinstance(d, dict)]
+    if not present:
+        return None
+    return {k: v for doc in present for k, v in doc.items()}
+
+
+def _evaluation(args, config, root: Path, new, old, baseline) -> dict:
     """An evaluation document for the renderer, with the policy's metric gates."""
     from bot.diff.metrics import diff
 
-    merged_new = {k: v for doc in new.values() for k, v in (doc or {}).items()}
-    merged_old = (
-        {k: v for doc in old.values() for k, v in (doc or {}).items()}
-        if any(v is not None for v in old.values())
-        else None
-    )
+    merged_new = _merged(new) or {}
+    merged_old = _merged(old)
     verdict = {"passed": True, "checks": []}
     directions = {}
     policy_name = None
@@ -139,7 +167,7 @@ def _evaluation(args, config, new, old, baseline_version, root) -> dict:
             stage=policy.baseline_stage,
             version="candidate",
             metrics=merged_new,
-            baseline_version=baseline_version,
+            baseline_version=baseline.version,
             baseline_metrics=merged_old,
         )
         verdict = evaluate_candidate(policy, ev).to_json()
@@ -147,9 +175,10 @@ def _evaluation(args, config, new, old, baseline_version, root) -> dict:
     return {
         "model": args.model,
         "candidate": {"metrics": merged_new},
-        "production": {"version": baseline_version or args.rev or "HEAD", "metrics": merged_old}
+        "production": {"version": baseline.version or baseline.label, "metrics": merged_old}
         if merged_old is not None
         else None,
+        "baseline": baseline.to_json(),
         "diff": diff(merged_old, merged_new),
         "verdict": verdict,
         "directions": directions,
@@ -157,13 +186,9 @@ def _evaluation(args, config, new, old, baseline_version, root) -> dict:
     }
 
 
-def _resolve(root: Path, path: Path) -> Path:
-    return path if path.is_absolute() else (Path.cwd() / path)
-
-
 def _relative(root: Path, path: Path) -> str:
-    full = _resolve(root, path).resolve()
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
     try:
         return full.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        raise InputError(f"{path} is outside the repository {root}.") from None

@@ -1,4 +1,4 @@
-"""`mlbot drift`: Evidently data drift between reference and current data, by policy."""
+"""`mlbot drift`: Evidently's per-column drift tests on every row, judged by the policy."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out-dir", type=Path, help="where drift.json and drift.md go (default: <repo>/drift)"
     )
-    parser.add_argument("--report", type=Path, help="Evidently HTML report (default: in --out-dir)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="also write Evidently's HTML report here, on the policy's report_rows sample "
+        "(the verdict never needs it)",
+    )
     parser.add_argument("--json", action="store_true", help="print drift.json to stdout")
     parser.add_argument(
         "--open-issue",
@@ -65,11 +70,11 @@ def _context(args: argparse.Namespace, root: Path):
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.ml.drift import detect
+    from bot.ml.drift import detect, opened
     from bot.ml.progress import steps
     from bot.ml.reference import live_reference
     from bot.ml.render import render
-    from bot.ml.tabular import read_table, table_format
+    from bot.ml.tabular import table_format
 
     root = Path(args.repo).resolve()
     table_format(args.current)
@@ -100,13 +105,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     out_dir = args.out_dir or root / "drift"
-    html = args.report or out_dir / "report.html"
-    with steps("drift", total=4) as step:
-        step("reading the reference and current data")
-        reference = read_table(ref_path, "reference")
-        current = read_table(args.current, "current")
+    html = args.report
+    with steps("drift", total=3 if html is None else 4) as step:
+        step("opening the reference and current data (column by column)")
         exclude = [mc.target] if mc is not None and mc.target else []
-        result = detect(reference, current, drift_policy, exclude=exclude, html=html, step=step)
+        with opened(ref_path, args.current) as (reference, current):
+            result = detect(reference, current, drift_policy, exclude=exclude, html=html, step=step)
+        step("writing drift.json and drift.md")
     import evidently
 
     result = {
@@ -116,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         "reference": ref_shown,
         "reference_digest": ref_digest,
         "current": str(args.current),
+        "evidently_version": evidently.__version__,
         **result,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,14 +133,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         for c in result["columns"]:
             if c["drifted"]:
-                print(f"  drifted {c['column']}: {c['method']} score {c['score']:.4g}")
+                print(f"  drifted {c['column']}: {c['method']} {c['score']:.4g}")
         verdict = "DRIFT" if result["dataset_drift"] else "no dataset drift"
         print(
             f"{verdict}: {result['drifted_columns']} of {result['columns_total']} columns drifted "
             f"({result['share']:.1%}; policy share {drift_policy.share:.0%}); "
             f"{result['sampling']['note']}"
         )
-        print(f"wrote {out_dir / 'drift.json'}, {out_dir / 'drift.md'} and {html}")
+        written = [str(out_dir / "drift.json"), str(out_dir / "drift.md")]
+        if html is not None:
+            written.append(f"{html} (report: {result['report_sampling']['note']})")
+        print(f"wrote {', '.join(written)}")
     if issue_client is not None and result["dataset_drift"]:
         from bot.chatops.drift_issue import open_or_comment
 

@@ -44,7 +44,7 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from bot.config.load import load_config, policy_for
+    from bot.config.load import load_config, policy_with_notes
     from bot.errors import InputError
 
     root = Path(args.repo).resolve()
@@ -54,15 +54,29 @@ def run_check(args: argparse.Namespace) -> int:
     except InputError as err:
         print(err)
         return 1
+    notes: list[str] = []
+    stages: dict[str, list[str]] = {}
     for model in [None, *config.models]:
         try:
-            policy_for(config, model, root)
+            policy, found = policy_with_notes(config, model, root)
         except InputError as err:
             problems.append(f"{model or 'all models'}: {err}")
+            continue
+        stages[model or "all models"] = policy.stages
+        notes += [n for n in found if n not in notes]
     for p in problems:
         print(p)
+    for note in notes:
+        print(f"note: {note}")
     if not problems:
-        print(f"policy OK: pack '{config.policy}', {len(config.models)} model(s)")
+        default = stages.get("all models", [])
+        print(
+            f"policy OK: pack '{config.policy}', {len(config.models)} model(s); "
+            f"stages: {' -> '.join(default)}"
+        )
+        for model, own in stages.items():
+            if own != default:
+                print(f"  {model}: stages {' -> '.join(own)}")
     return 1 if problems else 0
 
 

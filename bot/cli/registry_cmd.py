@@ -19,6 +19,7 @@ HELP = {
     "show": "what is registered and what is live, per model",
     "history": "every registry event of a model, with who asked and who approved",
     "check": "validate the registry: files, schemas, tags, immutability",
+    "import": "write records for the versions GTO registered (one commit, no tag changed)",
 }
 
 
@@ -64,6 +65,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("show", help=HELP["show"], description=HELP["show"])
     p.add_argument("model", nargs="?")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--deprecated", action="store_true", help="include models GTO deprecated (name@deprecated)"
+    )
     add_repo_argument(p)
     p.set_defaults(func=run_show)
 
@@ -75,8 +79,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("check", help=HELP["check"], description=HELP["check"])
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--committed",
+        action="store_true",
+        help="check the registry at HEAD only (default: the working tree, as on disk)",
+    )
     add_repo_argument(p)
     p.set_defaults(func=run_check)
+
+    p = sub.add_parser("import", help=HELP["import"], description=HELP["import"])
+    _audit_args(p)
+    p.set_defaults(func=run_import)
 
 
 def _audit_args(p: argparse.ArgumentParser) -> None:
@@ -263,12 +276,17 @@ def run_deprecate(args: argparse.Namespace) -> int:
     return _report(args, outcome, f"deprecated {model} {args.version}")
 
 
-def run_show(args: argparse.Namespace) -> int:
+def _reader(args: argparse.Namespace):
+    """The registry for a read-only command: the checked-out branch, or a detached HEAD."""
     from bot.registry.git_store import GitStore
+
+    return GitStore(Path(args.repo).resolve(), read_only=True)
+
+
+def run_show(args: argparse.Namespace) -> int:
     from bot.registry.views import show
 
-    store = GitStore(Path(args.repo).resolve())
-    data = show(store, args.model)
+    data = show(_reader(args), args.model, deprecated=args.deprecated)
     if args.model and args.model not in data["models"]:
         raise InputError(f"no model '{args.model}' in the registry.")
     if args.json:
@@ -279,14 +297,19 @@ def run_show(args: argparse.Namespace) -> int:
     for name, info in data["models"].items():
         live = ", ".join(f"{s}: {v}" for s, v in info["stages"].items()) or "no stage"
         print(f"{name}  latest {info['latest']}  ({len(info['versions'])} versions)  {live}")
+        if info["from_tags"]:
+            print(
+                f"  {len(info['from_tags'])} version(s) known only from GTO tags "
+                f"({', '.join(info['from_tags'][-3:])}): `mlbot registry import` "
+                "writes their records"
+            )
     return 0
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from bot.registry.git_store import GitStore
     from bot.registry.views import history
 
-    events = history(GitStore(Path(args.repo).resolve()), args.model)
+    events = history(_reader(args), args.model)
     if args.json:
         print_json(events)
         return 0
@@ -304,17 +327,58 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from bot.registry.check import check
-    from bot.registry.git_store import GitStore
 
-    problems = check(GitStore(Path(args.repo).resolve()))
+    store = _reader(args)
+    worktree = None if args.committed or store.bare else store.root
+    found = check(store, worktree)
+    problems = [p for p in found if p.level == "error"]
+    notes = [p for p in found if p.level == "info"]
     if args.json:
         print_json(
-            {"ok": not problems, "problems": [{"where": p.where, "what": p.what} for p in problems]}
+            {
+                "ok": not problems,
+                "checked": "HEAD" if worktree is None else "working tree",
+                "problems": [{"where": p.where, "what": p.what} for p in problems],
+                "info": [{"where": p.where, "what": p.what} for p in notes],
+            }
         )
-    elif problems:
-        for p in problems:
-            print(p)
-        print(f"{len(problems)} problem(s) found")
+        return 1 if problems else 0
+    for p in notes:
+        print(f"info: {p}")
+    for p in problems:
+        print(p)
+    where = "at HEAD" if worktree is None else "in the working tree"
+    if problems:
+        print(f"{len(problems)} problem(s) found {where}")
     else:
-        print("registry OK")
+        print(f"registry OK ({where})")
     return 1 if problems else 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from bot.registry.adopt import import_tags
+    from bot.registry.git_store import GitStore
+
+    store = GitStore(Path(args.repo).resolve())
+    author = store.identity()
+    change, commit = import_tags(store, author, _audit(args, author))
+    if args.json:
+        print_json(
+            {
+                "commit": commit,
+                "files": sorted(change.files) if change else [],
+                "tags": [],
+            }
+        )
+        return 0
+    if change is None or commit is None:
+        print("nothing to import: every version GTO registered has its record")
+        return 0
+    records = [p for p in change.files if "/versions/" in p]
+    print(
+        f"imported {len(records)} version record(s) in {commit[:12]} ({change.model}); "
+        "no tag was changed"
+    )
+    for path in sorted(change.files):
+        print(f"  {path}")
+    return 0

@@ -35,12 +35,14 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--workers must be at least 1.")
         settings.workers = args.workers
     settings.require_webhook_secret()
+    # Before anything is created: `postgresql://…` once became a folder `postgresql:`.
+    settings.store_location()
 
     import uvicorn
 
     from bot.server import logs
     from bot.server.app import create_app
-    from bot.server.worker_process import DEFAULT_ROUTER
+    from bot.server.children import DEFAULT_ROUTER
 
     logs.configure(settings.log_level, settings.secret_values())
     # The queue writer is a thread: with Python's default 5 ms GIL switch

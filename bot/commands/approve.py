@@ -11,16 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.chatops.replies import Reply, UsageError
+from bot.commands import pending
+from bot.commands.interface import Command
+from bot.commands.replies import Reply
+from bot.errors import UsageError
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
 
 NAME = "approve"
 USAGE = "/approve [cancel]"
-SUMMARY = "Approve (or withdraw your approval of) the pending commands of an issue."
-WHO = "Code owners of `registry/<model>/`; on a pull request, approve with a review instead."
-EXAMPLES = (("/approve", "approve what is pending here"), ("/approve cancel", "withdraw it"))
 
 
 @dataclass(frozen=True)
@@ -33,20 +35,31 @@ def parse(words: tuple[str, ...]) -> Args:
         return Args()
     if len(words) == 1 and words[0].lower() == "cancel":
         return Args(cancel=True)
-    raise UsageError(f"unexpected words {' '.join(words)!r}.", f"Usage: `{USAGE}`.")
+    raise UsageError(f"unexpected words {code(' '.join(words))}.", f"Usage: `{USAGE}`.")
 
 
 def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply:
-    from bot.chatops import pending
-
     if req.is_pull:
         raise UsageError(
             "on a pull request, code owners approve with a review, not a comment.",
             "Open *Files changed*, then *Review changes* → *Approve*, on the current head.",
         )
-    results = pending.complete_all(rc, req.number, req.default_branch, is_pull=False)
+    results = pending.complete_all(
+        rc, req.number, req.default_branch, is_pull=False, delivery_id=req.delivery_id
+    )
     return Reply(
         "info",
         "approve",
         {"cancel": args.cancel, "results": results, "approver": req.requester},
     )
+
+
+COMMAND = Command(
+    name=NAME,
+    usage=USAGE,
+    summary="Approve (or withdraw your approval of) the pending commands of an issue.",
+    who="Code owners of `registry/<model>/`; on a pull request, approve with a review instead.",
+    examples=(("/approve", "approve what is pending here"), ("/approve cancel", "withdraw it")),
+    parse=parse,
+    handle=handle,
+)

@@ -1,23 +1,22 @@
-"""`/help [command]`: the grammar, generated from each command module's own help."""
+"""`/help [command]`: the grammar, generated from each command's own help in the table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.chatops.replies import Reply, UsageError
+from bot.commands.interface import Command
+from bot.commands.replies import Reply
+from bot.errors import UsageError
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
 
 NAME = "help"
 USAGE = "/help [command]"
-SUMMARY = "Show the commands, who may use them, and examples."
-WHO = "Anyone."
-EXAMPLES = (
-    ("/help", "every command"),
-    ("/help rollback", "one command"),
-)
 
 
 @dataclass(frozen=True)
@@ -31,23 +30,35 @@ def parse(words: tuple[str, ...]) -> Args:
     return Args(words[0].lstrip("/").lower() if words else None)
 
 
-def entries(only: str | None = None) -> list[dict[str, object]]:
-    from bot.commands.registry import COMMANDS, get, names
-
-    if only is not None and get(only) is None:
-        raise UsageError(f"there is no command /{only}.", f"Commands: /{', /'.join(names())}.")
+def entries(table: Sequence[Command], only: str | None = None) -> list[dict[str, Any]]:
+    if only is not None and all(c.name != only for c in table):
+        known = ", ".join(f"/{c.name}" for c in table)
+        raise UsageError(f"there is no command {code('/' + only)}.", f"Commands: {known}.")
     return [
         {
-            "name": m.NAME,
-            "usage": m.USAGE,
-            "summary": m.SUMMARY,
-            "who": m.WHO,
-            "examples": m.EXAMPLES,
+            "name": c.name,
+            "usage": c.usage,
+            "summary": c.summary,
+            "who": c.who,
+            "examples": c.examples,
         }
-        for m in COMMANDS
-        if only is None or only == m.NAME
+        for c in table
+        if only is None or only == c.name
     ]
 
 
-def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply:
-    return Reply("info", "help", {"commands": entries(args.command)})
+def command(table: Callable[[], Sequence[Command]]) -> Command:
+    """`/help` over the table it is part of (given late: the table lists /help too)."""
+
+    def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply:
+        return Reply("info", "help", {"commands": entries(table(), args.command)})
+
+    return Command(
+        name=NAME,
+        usage=USAGE,
+        summary="Show the commands, who may use them, and examples.",
+        who="Anyone.",
+        examples=(("/help", "every command"), ("/help rollback", "one command")),
+        parse=parse,
+        handle=handle,
+    )

@@ -13,31 +13,30 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bot.chatops import checks, pending
-from bot.chatops.replies import Reply, UsageError
-from bot.registry import semver
+from bot.chatops import checks
+from bot.commands import gated
+from bot.commands.approve_comments import approve_intents
+from bot.commands.interface import Command
+from bot.commands.replies import Reply
+from bot.errors import InputError, UsageError
+from bot.policy import gates
+from bot.policy.collect import promotion_evidence
+from bot.registry import audit, plan, schema, semver
 from bot.registry.names import MODEL_NAME, STAGE_NAME
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
     from bot.policy.schema import Policy
     from bot.registry.state import ModelState
 
 NAME = "promote"
 USAGE = "/promote [model] [version] [to stage]"
-SUMMARY = "Promote a registered version of a model to a stage."
-WHO = (
-    "People with write access ask; code owners of `registry/<model>/` approve "
-    "(a PR review on the current head, or `/approve` on an issue)."
-)
-EXAMPLES = (
-    ("/promote", "on a PR: the version its evaluation names, to its next stage"),
-    ("/promote cancer v1.4.0 to production", "everything named"),
-    ("/promote cancer to production", "on an issue: the version live in the stage before"),
-)
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 
 
@@ -58,20 +57,18 @@ def parse(words: tuple[str, ...]) -> Args:
                 raise UsageError("`to` must be followed by a stage.", f"Usage: `{USAGE}`.")
             stage = rest.pop(0)
             if not STAGE_NAME.match(stage):
-                raise UsageError(f"{stage!r} is not a stage name.", f"Usage: `{USAGE}`.")
+                raise UsageError(f"{code(stage)} is not a stage name.", f"Usage: `{USAGE}`.")
         elif _VERSION.match(word) and version is None and stage is None:
             semver_ok(word)
             version = word
         elif MODEL_NAME.match(word) and model is None and version is None and stage is None:
             model = word
         else:
-            raise UsageError(f"unexpected word {word!r}.", f"Usage: `{USAGE}`.")
+            raise UsageError(f"unexpected word {code(word)}.", f"Usage: `{USAGE}`.")
     return Args(model, version, stage)
 
 
 def semver_ok(word: str) -> None:
-    from bot.errors import InputError
-
     try:
         semver.parse(word)
     except InputError as exc:
@@ -96,7 +93,6 @@ def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
     Each read waits a round trip to GitHub; done one after another they would add up to
     seconds. Reads that fail here fail again, with their reply, where they are used.
     """
-    from bot.registry import schema
 
     def default_branch() -> None:
         config = rc.config
@@ -126,19 +122,10 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
 
     When completing, None means "still only waiting for approvals" (nothing to say).
     """
-    from bot.errors import Conflict, MlbotError
-    from bot.policy import gates
-    from bot.policy.collect import promotion_evidence
-    from bot.registry import audit, schema
-    from bot.registry.service import GateRefused
-
     prefetch(rc, req, args.model)
-    pre = checks.preamble(rc, req, args.model, USAGE, completing=completing)
-    if pre.replay is not None:
-        commit, tags = pre.replay
-        return Reply(
-            "done", "again", {"model": pre.model, "action": NAME, "commit": commit, "tags": tags}
-        )
+    pre = gated.preamble(rc, req, args.model, USAGE)
+    if again := gated.carried_out(rc, req, pre.model, NAME):
+        return again
     found, pull, head_sha, model, policy = pre.found, pre.pull, pre.head_sha, pre.model, pre.policy
     state = rc.state(model)
     evaluation = None
@@ -180,6 +167,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         if completing:
             return None  # another event completed it first
         raise UsageError(f"{model} {version} is already live in {stage}.", "Nothing to do.")
+    plan.require_record(state, version)
 
     path = schema.stages_path(model)
     owners, where = rc.owners_of(path)
@@ -194,17 +182,16 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
             requester=req.requester,
             rule=rule,
         )
-        ci: dict[str, str] | None = dict(rc.check_conclusions(head_sha))
+        ci: dict[str, str] = dict(rc.check_conclusions(head_sha))
         if any(c not in ci for c in rule.required_checks):
             ci.update({k: v for k, v in rc.statuses(head_sha).items() if k not in ci})
     else:
         approvals = checks.issue_approvals(
-            rc.comments(req.number),
+            approve_intents(rc.comments(req.number), req.bot_login),
             owners=owners,
             since=req.created_at,
             requester=req.requester,
             allow_self_approval=rule.allow_self_approval,
-            bot_login=req.bot_login,
         )
         commit = state.record(version).lineage.commit
         ci = dict(rc.check_conclusions(commit)) if commit and rule.required_checks else {}
@@ -218,36 +205,10 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         live = state.live.get(policy.baseline_stage)
         if prod_metrics is not None and prod_version == live and live != version:
             # Compare like with like: production scored on the PR's holdout, in the same run.
-            from dataclasses import replace
-
             ev = replace(ev, baseline_version=live, baseline_metrics=prod_metrics)
         return ev
 
     verdict = gates.evaluate_promotion(policy, evidence_hook(state, version, stage, policy))
-    every = [*found, *verdict.checks]
-    failed = [c for c in every if c.status == "fail"]
-    target = {"model": model, "version": version, "stage": stage}
-    if failed:
-        waiting = all(c.name == "approvals" for c in failed) and not approvals.blocked_by
-        if waiting:
-            if completing:
-                return None
-            return Reply(
-                "pending",
-                "pending",
-                {
-                    **target,
-                    "checks": every,
-                    "owners": owners,
-                    "approvers": approvals.approvers,
-                    "discarded": approvals.discarded,
-                    "is_pull": req.is_pull,
-                    "expiry_hours": rule.pending_expiry_hours,
-                },
-                marker_extra=pending.marker_extra(head_sha, rule.pending_expiry_hours),
-            )
-        return Reply("refused", "refused", {**target, "action": "promotion", "checks": every})
-
     evidence = []
     if evaluation is not None:
         evidence.append(f"evaluation run {evaluation.run_url or evaluation.run_id}")
@@ -257,39 +218,44 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         approved_by=approvals.approvers,
         evidence=tuple(evidence),
         refs=(f"#{req.number}",),
-        extra={"Command": req.comment_url} if req.comment_url else {},
+        extra={"Command": req.identity.trailer},
     )
-    try:
-        outcome = rc.registry().promote(
+
+    def write():
+        return rc.registry().promote(
             model, version, stage, audit_info=info, evidence_hook=evidence_hook
         )
-    except GateRefused as exc:
-        return Reply(
-            "refused",
-            "refused",
-            {**target, "action": "promotion", "checks": [*found, *exc.verdict.checks]},
-        )
-    except Conflict as exc:
-        return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
-    except MlbotError as exc:
-        rc.wrote()
-        if completing and rc.state(model).live.get(stage) == version:
-            return None
-        return Reply("refused", "conflict", {**target, "action": "promotion", "why": str(exc)})
-    rc.wrote()
-    return Reply(
-        "done",
-        "done",
-        {
-            **target,
-            "action": "promoted",
-            "previous": outcome.change.previous,
-            "commit": outcome.commit,
-            "tags": outcome.tags,
-            "approvers": approvals.approvers,
-            "evidence": evidence,
-            "checks": list(outcome.verdict.checks) if outcome.verdict else [],
-            "attempts": outcome.attempts,
-            "live": {},
-        },
+
+    judgement = gated.Judgement(
+        action="promotion",
+        done_action="promoted",
+        target={"model": model, "version": version, "stage": stage},
+        checks=[*found, *verdict.checks],
+        approvals=approvals,
+        owners=owners,
+        is_pull=req.is_pull,
+        head_sha=head_sha,
+        expiry_hours=rule.pending_expiry_hours,
+        write=write,
+        evidence=evidence,
     )
+    return gated.finish(rc, req, judgement, completing=completing, now=time.time())
+
+
+COMMAND = Command(
+    name=NAME,
+    usage=USAGE,
+    summary="Promote a registered version of a model to a stage.",
+    who=(
+        "People with write access ask; code owners of `registry/<model>/` approve "
+        "(a PR review on the current head, or `/approve` on an issue)."
+    ),
+    examples=(
+        ("/promote", "on a PR: the version its evaluation names, to its next stage"),
+        ("/promote cancer v1.4.0 to production", "everything named"),
+        ("/promote cancer to production", "on an issue: the version live in the stage before"),
+    ),
+    parse=parse,
+    handle=handle,
+    gated=True,
+)

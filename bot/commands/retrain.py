@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.chatops import checks
-from bot.chatops.replies import Reply, UsageError
+from bot.commands.interface import Command
+from bot.commands.replies import Reply
+from bot.errors import UsageError
 from bot.registry.names import MODEL_NAME
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
 
 NAME = "retrain"
 USAGE = "/retrain [model] [because reason...]"
@@ -40,7 +44,7 @@ def parse(words: tuple[str, ...]) -> Args:
     before, reason = take_reason(words)
     if len(before) > 1 or (before and not MODEL_NAME.match(before[0])):
         raise UsageError(
-            f"unexpected words {' '.join(before)!r}.",
+            f"unexpected words {code(' '.join(before))}.",
             f"Usage: `{USAGE}` (a reason goes after `because`).",
         )
     return Args(before[0] if before else None, reason[:MAX_REASON])
@@ -86,3 +90,14 @@ def _model_of_issue(rc: RepoContext, req: Request) -> str | None:
         if name and name.startswith("model:") and MODEL_NAME.match(name[6:]):
             return name[6:]
     return None
+
+
+COMMAND = Command(
+    name=NAME,
+    usage=USAGE,
+    summary=SUMMARY,
+    who=WHO,
+    examples=EXAMPLES,
+    parse=parse,
+    handle=handle,
+)

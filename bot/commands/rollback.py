@@ -1,37 +1,46 @@
-"""`/rollback [model] [to version] [because reason...]`: put the previous version back.
+"""`/rollback [model] [to version] [because reason...]`: put back what ran before.
 
 Usually on an incident issue. The stage is the policy's baseline stage
-(production). Its approval rule is its own policy (default: one code owner,
-who may be the requester), so an owner's `/rollback` runs at once and
-anyone else's waits for an owner's `/approve`. Metric and scan gates are not
-re-run: the previous version is the known quantity.
+(production). Without `to`, the version before the live one in that stage's
+history; with `to`, a version that was live in that stage before and is not
+deprecated. Anything else is a promotion and is refused with the `/promote`
+that would run every promotion gate. The rollback names the version it
+removes (the one live when it was asked): if that is no longer live when it
+is carried out (someone rolled back or promoted first), it changes nothing
+and says who did what.
+
+Its approval rule is its own policy (default: one code owner, who may be the
+requester). Metric and scan gates are not re-run: the target ran in that
+stage before, which is what makes it the known quantity.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.chatops import checks, pending
-from bot.chatops.replies import Reply, UsageError
+from bot.chatops import checks
+from bot.commands import gated
+from bot.commands.approve_comments import approve_intents
+from bot.commands.interface import Command
 from bot.commands.promote import semver_ok
+from bot.commands.replies import Reply
+from bot.errors import MlbotError, UsageError
+from bot.policy import gates
+from bot.policy.evidence import GateEvidence
+from bot.registry import audit, plan, schema
 from bot.registry.names import MODEL_NAME
+from bot.registry.service import Superseded
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
 
 NAME = "rollback"
 USAGE = "/rollback [model] [to version] [because reason...]"
-SUMMARY = "Point production back at the previous (or a named) version."
-WHO = (
-    "People with write access ask (or only code owners, if the rollback policy says so); "
-    "one code owner approves, and that may be the requester."
-)
-EXAMPLES = (
-    ("/rollback because error rate doubled", "the one model, to what ran before"),
-    ("/rollback cancer to v1.0.0 because bad calibration", "to a named version"),
-)
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 MAX_REASON = 300
 
@@ -60,116 +69,107 @@ def parse(words: tuple[str, ...]) -> Args:
             model = word
         else:
             raise UsageError(
-                f"unexpected word {word!r}.", f"Usage: `{USAGE}` (a reason goes after `because`)."
+                f"unexpected word {code(word)}.",
+                f"Usage: `{USAGE}` (a reason goes after `because`).",
             )
     return Args(model, to, reason[:MAX_REASON])
 
 
 def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply | None:
-    from bot.errors import Conflict, MlbotError
-    from bot.policy import gates
-    from bot.policy.evidence import GateEvidence
-    from bot.registry import audit, plan, schema
-    from bot.registry.service import GateRefused
-
-    pre = checks.preamble(rc, req, args.model, USAGE, completing=completing)
-    if pre.replay is not None:
-        commit, tags = pre.replay
-        return Reply(
-            "done", "again", {"model": pre.model, "action": NAME, "commit": commit, "tags": tags}
-        )
-    found, _pull, head_sha, model, policy = pre.found, pre.pull, pre.head_sha, pre.model, pre.policy
+    pre = gated.preamble(rc, req, args.model, USAGE)
+    if again := gated.carried_out(rc, req, pre.model, NAME):
+        return again
+    model, policy = pre.model, pre.policy
     stage = policy.baseline_stage
     state = rc.state(model)
     if args.to is not None:
         checks.known_version(state, args.to)
+    entry = (state.stages.stages if state.stages else {}).get(stage)
+    target_info: dict[str, Any] = {"model": model, "stage": stage}
+    # What the requester meant to remove: what the pending marker recorded, or what ran
+    # when they asked. If the stage has changed since (GitHub's and the registry's clocks
+    # count whole seconds: a tie counts as changed), the rollback changes nothing.
+    seen = req.judged.get("removes")
+    if seen is None and entry is not None and entry.since >= req.created_at:
+        seen = next(
+            (p.version for p in entry.previous if p.since < req.created_at),
+            "the version live when it was asked",
+        )
+    if entry is not None and seen is not None and seen != entry.version:
+        exc = Superseded(model, stage, seen, entry.version, entry.by, entry.since)
+        return gated.superseded(rc, {**target_info, "version": entry.version}, exc)
     try:
         live, target = plan.rollback_target(state, stage, args.to)
+        plan.require_record(state, target)
     except MlbotError as exc:
-        if completing:
-            return Reply(
-                "refused", "conflict", {"model": model, "action": "rollback", "why": str(exc)}
-            )
-        raise UsageError(str(exc), f"Usage: `{USAGE}`.") from None
+        return Reply("refused", "usage", {"why": str(exc), "fix": None})
+    target_info.update(version=target, live_before=live)
     path = schema.stages_path(model)
     owners, where = rc.owners_of(path)
-    found.append(checks.codeowners(owners, where, path, rc.default_branch))
+    found = [*pre.found, checks.codeowners(owners, where, path, rc.default_branch)]
     is_owner = req.requester.lower() in {o.lower() for o in owners}
     if policy.rollback.requesters == "owners" and not is_owner:
         found.append(checks.owner_requester(req.requester, owners))
     approvals = checks.issue_approvals(
-        rc.comments(req.number),
+        approve_intents(rc.comments(req.number), req.bot_login),
         owners=owners,
         since=req.created_at,
         requester=req.requester,
         allow_self_approval=policy.rollback.allow_self_approval,
-        bot_login=req.bot_login,
         requester_approves=is_owner and policy.rollback.allow_self_approval,
     )
     verdict = gates.evaluate_rollback(
         policy, GateEvidence(stage=stage, version=target, approvals=approvals)
     )
-    every = [*found, *verdict.checks]
-    failed = [c for c in every if c.status == "fail"]
-    target_info = {"model": model, "version": target, "stage": stage, "live_before": live}
-    if failed:
-        if all(c.name == "approvals" for c in failed):
-            if completing:
-                return None
-            return Reply(
-                "pending",
-                "pending",
-                {
-                    **target_info,
-                    "checks": every,
-                    "owners": owners,
-                    "approvers": approvals.approvers,
-                    "discarded": approvals.discarded,
-                    "is_pull": False,
-                    "expiry_hours": policy.for_stage(stage).pending_expiry_hours,
-                },
-                marker_extra=pending.marker_extra(
-                    head_sha, policy.for_stage(stage).pending_expiry_hours
-                ),
-            )
-        return Reply("refused", "refused", {**target_info, "action": "rollback", "checks": every})
     info = audit.Audit(
         requested_by=req.requester,
         approved_by=approvals.approvers,
         evidence=(f"approvals: {verdict.checks[0].reason}",),
         refs=(f"#{req.number}",),
         reason=args.reason or None,
-        extra={"Command": req.comment_url} if req.comment_url else {},
+        extra={"Command": req.identity.trailer},
     )
-    try:
-        outcome = rc.registry().rollback(
-            model, stage, audit_info=info, to=args.to, approvals=approvals
+
+    def write():
+        return rc.registry().rollback(
+            model, stage, audit_info=info, to=target, approvals=approvals, removes=live
         )
-    except GateRefused as exc:
-        return Reply(
-            "refused",
-            "refused",
-            {**target_info, "action": "rollback", "checks": [*found, *exc.verdict.checks]},
-        )
-    except (Conflict, MlbotError) as exc:
-        return Reply("refused", "conflict", {**target_info, "action": "rollback", "why": str(exc)})
-    rc.wrote()
-    path_bytes = outcome.change.files[path]
-    after = schema.parse_file(path, path_bytes, schema.StagesFile)
-    return Reply(
-        "done",
-        "done",
-        {
-            **target_info,
-            "version": outcome.change.version,
-            "action": "rolled back",
-            "previous": outcome.change.previous,
-            "commit": outcome.commit,
-            "tags": outcome.tags,
-            "approvers": approvals.approvers,
-            "evidence": [f"reason: {args.reason}"] if args.reason else [],
-            "checks": list(outcome.verdict.checks) if outcome.verdict else [],
-            "attempts": outcome.attempts,
-            "live": after.live(),
-        },
+
+    def after(outcome) -> dict[str, Any]:
+        written = schema.parse_file(path, outcome.change.files[path], schema.StagesFile)
+        return {"live": written.live()}
+
+    judgement = gated.Judgement(
+        action="rollback",
+        done_action="rolled back",
+        target=target_info,
+        checks=[*found, *verdict.checks],
+        approvals=approvals,
+        owners=owners,
+        is_pull=False,
+        head_sha=pre.head_sha,
+        expiry_hours=policy.for_stage(stage).pending_expiry_hours,
+        write=write,
+        evidence=[f"reason: {code(args.reason)}"] if args.reason else [],
+        after=after,
+        marker={"removes": live},
     )
+    return gated.finish(rc, req, judgement, completing=completing, now=time.time())
+
+
+COMMAND = Command(
+    name=NAME,
+    usage=USAGE,
+    summary="Point production back at what ran there before (or at a named earlier version).",
+    who=(
+        "People with write access ask (or only code owners, if the rollback policy says so); "
+        "one code owner approves, and that may be the requester."
+    ),
+    examples=(
+        ("/rollback because error rate doubled", "the one model, to what ran before"),
+        ("/rollback cancer to v1.0.0 because bad calibration", "to a version live there before"),
+    ),
+    parse=parse,
+    handle=handle,
+    gated=True,
+)

@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chatops import checks
-from bot.chatops.replies import Reply, UsageError
+from bot.commands.interface import Command
+from bot.commands.replies import Reply
+from bot.errors import UsageError
 from bot.registry.names import MODEL_NAME
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ class Args:
 
 def parse(words: tuple[str, ...]) -> Args:
     if len(words) > 1 or (words and not MODEL_NAME.match(words[0])):
-        raise UsageError(f"unexpected words {' '.join(words)!r}.", f"Usage: `{USAGE}`.")
+        raise UsageError(f"unexpected words {code(' '.join(words))}.", f"Usage: `{USAGE}`.")
     return Args(words[0] if words else None)
 
 
@@ -86,3 +90,14 @@ def _refresh_metric_comment(rc: RepoContext, req: Request, model: str | None) ->
         for o in outcomes
     ]
     return "; ".join(said) or None
+
+
+COMMAND = Command(
+    name=NAME,
+    usage=USAGE,
+    summary=SUMMARY,
+    who=WHO,
+    examples=EXAMPLES,
+    parse=parse,
+    handle=handle,
+)

@@ -38,6 +38,13 @@ def policy_for(config: RepoConfig, model: str | None, repo_root: Path | None = N
     return merged_policy(config, model, packs.load_pack_data(config.policy, repo_root))
 
 
+def policy_with_notes(
+    config: RepoConfig, model: str | None, repo_root: Path | None = None
+) -> tuple[Policy, list[str]]:
+    """`policy_for`, and what the overrides dropped or changed to get it (`policy check`)."""
+    return merged_with_notes(config, model, packs.load_pack_data(config.policy, repo_root))
+
+
 def policy_from_bytes(config: RepoConfig, model: str | None, policy_file: bytes) -> Policy:
     """The policy in force when its file was read from elsewhere (a branch through the API)."""
     return merged_policy(config, model, documents.load_mapping(policy_file, config.policy))
@@ -45,8 +52,15 @@ def policy_from_bytes(config: RepoConfig, model: str | None, policy_file: bytes)
 
 def merged_policy(config: RepoConfig, model: str | None, data: dict[str, Any]) -> Policy:
     """The pack, then the repository's overrides, then the model's own."""
-    data = packs.merge(data, config.policy_overrides)
+    return merged_with_notes(config, model, data)[0]
+
+
+def merged_with_notes(
+    config: RepoConfig, model: str | None, data: dict[str, Any]
+) -> tuple[Policy, list[str]]:
+    data, notes = packs.apply_overrides(data, config.policy_overrides)
     if model is not None and model in config.models:
-        data = packs.merge(data, config.models[model].policy)
+        data, more = packs.apply_overrides(data, config.models[model].policy)
+        notes += [f"{model}: {n}" for n in more]
     source = f"{config.policy} with the overrides in {CONFIG_PATH}"
-    return packs.build(data, source)
+    return packs.build(data, source), notes

@@ -1,13 +1,23 @@
-"""Data contracts (schema: mlbot/contract/v1) and checking a table against one.
+"""Data contracts: a Pandera schema, or mlbot's own format translated into one.
 
-A contract names each column's dtype, whether it is required, its range,
-its allowed values and its largest share of nulls, plus bounds on the row
-count. `check` reports every violation, never just the first.
+A contract file is one of
+- a Pandera `DataFrameSchema` as `pandera.io` writes it (YAML or JSON with
+  `schema_type: dataframe`);
+- a Python module exposing a `DataFrameSchema` (or a `DataFrameModel`),
+  named `schema` unless it is the only one;
+- mlbot's format (`schema: mlbot/contract/v1`): each column's dtype,
+  whether it is required, its range, its allowed values and its largest
+  share of nulls, plus bounds on the row count. It is translated into a
+  Pandera schema (`to_pandera`), so one engine checks every contract.
+
+A Python contract is code and runs as code: `mlbot validate` runs it in the
+repository's own CI, as its training does; the bot never loads one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib.util
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,13 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot import documents
 from bot.errors import InputError
+from bot.ml.pandera_checks import Violation, register, violations
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pandera.pandas as pa
+
+__all__ = ["Contract", "Violation", "check", "load_schema", "parse_contract", "to_pandera"]
 
 CONTRACT_SCHEMA = "mlbot/contract/v1"
 DType = Literal["int", "float", "number", "string", "bool", "datetime", "category", "any"]
-EXAMPLES = 5
 
 
 class _Strict(BaseModel):
@@ -66,197 +79,119 @@ class Contract(_Strict):
         )
 
 
-@dataclass(frozen=True)
-class Violation:
-    file: str
-    rule: str
-    message: str
-    column: str | None = None
-    count: int = 0
-    examples: tuple[str, ...] = field(default_factory=tuple)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "column": self.column,
-            "rule": self.rule,
-            "count": self.count,
-            "examples": list(self.examples),
-            "message": self.message,
-        }
-
-
 def parse_contract(content: bytes | str, source: str) -> Contract:
     return documents.parse(content, Contract, f"contract {source}")
 
 
-def load_contract(path: Path) -> Contract:
+def _plain(bound: float) -> float | int:
+    # `min: 0` reads as 0.0; the schema (and its messages) say 0.
+    return int(bound) if float(bound).is_integer() else bound
+
+
+def to_pandera(contract: Contract) -> pa.DataFrameSchema:
+    """The Pandera schema that checks what the mlbot contract says."""
+    import pandera.pandas as pa
+
+    register()
+    columns = {}
+    for name, rule in contract.columns.items():
+        checks = []
+        if rule.dtype != "any":
+            checks.append(pa.Check.mlbot_kind(kind=rule.dtype))
+        if rule.min is not None:
+            checks.append(pa.Check.ge(_plain(rule.min)))
+        if rule.max is not None:
+            checks.append(pa.Check.le(_plain(rule.max)))
+        if rule.allowed is not None:
+            checks.append(pa.Check.isin(rule.allowed))
+        share = contract.null_share(rule)
+        if share < 1:
+            # Not `nullable: false` even for a share of 0: the report then says how many
+            # values are null and what share is allowed, as mlbot's reports always have.
+            checks.append(pa.Check.mlbot_max_null_share(share=share, ignore_na=False))
+        columns[name] = pa.Column(None, checks, nullable=True, required=rule.required)
+    frame_checks = []
+    if contract.rows.min is not None or contract.rows.max is not None:
+        frame_checks.append(pa.Check.mlbot_rows(min=contract.rows.min, max=contract.rows.max))
+    return pa.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        strict=not contract.allow_extra_columns,
+        unique_column_names=True,
+        name=contract.name,
+    )
+
+
+def check(frame: pd.DataFrame, schema: pa.DataFrameSchema | Contract, file: str) -> list[Violation]:
+    """Every way `frame` breaks the contract, in column order."""
+    if isinstance(schema, Contract):
+        schema = to_pandera(schema)
+    return violations(frame, schema, file)
+
+
+def _from_module(path: Path) -> pa.DataFrameSchema:
+    import pandera.pandas as pa
+
+    register()
+    name = f"mlbot_contract_{abs(hash(path.resolve()))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise InputError(f"contract {path} cannot be imported as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and DataFrameModel look their module up
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise InputError(f"contract {path} failed to import: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.modules.pop(name, None)
+    found = {}
+    for attr, value in vars(module).items():
+        if isinstance(value, pa.DataFrameSchema):
+            found[attr] = value
+        elif (
+            isinstance(value, type)
+            and issubclass(value, pa.DataFrameModel)
+            and value is not pa.DataFrameModel
+            and value.__module__ == name
+        ):
+            found[attr] = value.to_schema()
+    if "schema" in found:
+        return found["schema"]
+    if len(found) == 1:
+        return next(iter(found.values()))
+    names = ", ".join(sorted(found)) or "none"
+    raise InputError(
+        f"contract {path} must expose one pandera DataFrameSchema (or name it `schema`); "
+        f"found: {names}."
+    )
+
+
+def _from_pandera_text(text: str, path: Path, as_json: bool) -> pa.DataFrameSchema:
+    import pandera.io.pandas_io as pandas_io
+
+    register()
+    try:
+        return pandas_io.from_json(text) if as_json else pandas_io.from_yaml(text)
+    except Exception as exc:  # pandera raises many kinds for a bad document
+        raise InputError(
+            f"contract {path} is not a valid pandera schema: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def load_schema(path: Path) -> pa.DataFrameSchema:
+    """The Pandera schema a contract file holds (mlbot's format is translated)."""
     if not path.is_file():
         raise InputError(f"contract {path} does not exist.")
-    return parse_contract(path.read_bytes(), str(path))
+    if path.suffix == ".py":
+        return _from_module(path)
+    content = path.read_bytes()
+    document = documents.load_mapping(content, f"contract {path}")
+    if "schema_type" in document:  # what pandera.io writes
+        return _from_pandera_text(content.decode(), path, path.suffix == ".json")
+    return to_pandera(documents.validate(document, Contract, f"contract {path}"))
 
 
-def _examples(values: pd.Series) -> tuple[str, ...]:
-    return tuple(str(v) for v in values.drop_duplicates().head(EXAMPLES).tolist())
-
-
-def _dtype_ok(series: pd.Series, dtype: str) -> tuple[bool, pd.Series]:
-    """Whether the column has the dtype, and the non-null values that break it."""
-    import pandas as pd
-    from pandas.api import types as t
-
-    present = series.dropna()
-    if dtype == "any":
-        return True, present.iloc[:0]
-    if dtype == "int":
-        if t.is_bool_dtype(series):
-            return False, present
-        if t.is_integer_dtype(series):
-            return True, present.iloc[:0]
-        if t.is_float_dtype(series):
-            # A CSV column with a null reads as float: integral values still count as int.
-            bad = present[present != present.round()]
-            return bad.empty, bad
-        numeric = pd.to_numeric(present, errors="coerce")
-        return False, present[numeric.isna() | (numeric != numeric.round())]
-    if dtype in ("float", "number"):
-        if t.is_numeric_dtype(series) and not t.is_bool_dtype(series):
-            return True, present.iloc[:0]
-        return False, present[pd.to_numeric(present, errors="coerce").isna()]
-    if dtype == "bool":
-        if t.is_bool_dtype(series):
-            return True, present.iloc[:0]
-        return False, present[~present.isin([True, False, 0, 1])]
-    if dtype in ("string", "category"):
-        if t.is_object_dtype(series) or t.is_string_dtype(series):
-            bad = present[~present.map(lambda v: isinstance(v, str))]
-            return bad.empty, bad
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            return True, present.iloc[:0]
-        return False, present
-    if dtype == "datetime":
-        if t.is_datetime64_any_dtype(series):
-            return True, present.iloc[:0]
-        parsed = pd.to_datetime(present, errors="coerce", format="mixed")
-        bad = present[parsed.isna()]
-        return bad.empty, bad
-    raise AssertionError(dtype)
-
-
-def check(frame: pd.DataFrame, contract: Contract, file: str) -> list[Violation]:
-    """Every way `frame` breaks `contract`, in column order."""
-    import pandas as pd
-    from pandas.api import types as t
-
-    out: list[Violation] = []
-    rows = len(frame)
-    if contract.rows.min is not None and rows < contract.rows.min:
-        out.append(
-            Violation(file, "rows.min", f"{rows} rows, at least {contract.rows.min} expected.")
-        )
-    if contract.rows.max is not None and rows > contract.rows.max:
-        out.append(
-            Violation(file, "rows.max", f"{rows} rows, at most {contract.rows.max} expected.")
-        )
-    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-    for name in duplicated:
-        out.append(Violation(file, "unique-columns", f"column {name} appears twice.", name))
-    if not contract.allow_extra_columns:
-        for name in frame.columns:
-            if name not in contract.columns:
-                out.append(
-                    Violation(
-                        file, "extra-column", f"column {name} is not in the contract.", str(name)
-                    )
-                )
-    for name, rule in contract.columns.items():
-        if name not in frame.columns:
-            if rule.required:
-                out.append(Violation(file, "required", f"column {name} is missing.", name))
-            continue
-        if name in duplicated:
-            continue
-        series = frame[name]
-        nulls = int(series.isna().sum())
-        allowed_share = contract.null_share(rule)
-        if rows and nulls / rows > allowed_share:
-            out.append(
-                Violation(
-                    file,
-                    "max_null_share",
-                    f"{nulls} of {rows} values are null ({nulls / rows:.1%}); "
-                    f"at most {allowed_share:.1%} allowed.",
-                    name,
-                    nulls,
-                )
-            )
-        ok, bad = _dtype_ok(series, rule.dtype)
-        if not ok:
-            out.append(
-                Violation(
-                    file,
-                    "dtype",
-                    f"expected {rule.dtype}, found {series.dtype}"
-                    + (f" ({len(bad)} value(s) do not fit)" if len(bad) else "")
-                    + ".",
-                    name,
-                    len(bad) if len(bad) else int(series.notna().sum()),
-                    _examples(bad),
-                )
-            )
-        present = series.dropna()
-        if rule.min is not None or rule.max is not None:
-            numeric = (
-                present
-                if t.is_numeric_dtype(series) and not t.is_bool_dtype(series)
-                else pd.to_numeric(present, errors="coerce").dropna()
-            )
-            if rule.min is not None:
-                low = numeric[numeric < rule.min]
-                if len(low):
-                    out.append(
-                        Violation(
-                            file,
-                            "min",
-                            f"{len(low)} value(s) below the minimum {rule.min:g}.",
-                            name,
-                            len(low),
-                            _examples(low),
-                        )
-                    )
-            if rule.max is not None:
-                high = numeric[numeric > rule.max]
-                if len(high):
-                    out.append(
-                        Violation(
-                            file,
-                            "max",
-                            f"{len(high)} value(s) above the maximum {rule.max:g}.",
-                            name,
-                            len(high),
-                            _examples(high),
-                        )
-                    )
-        if rule.allowed is not None:
-            allowed = {str(v) for v in rule.allowed}
-            as_text = present.map(_canonical)
-            outside = present[~as_text.isin(allowed)]
-            if len(outside):
-                out.append(
-                    Violation(
-                        file,
-                        "allowed",
-                        f"{len(outside)} value(s) outside the allowed set {sorted(allowed)}.",
-                        name,
-                        len(outside),
-                        _examples(outside),
-                    )
-                )
-    return out
-
-
-def _canonical(value: object) -> str:
-    # 1.0 read from a CSV column with nulls matches an allowed value of 1.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def export_pandera(schema: pa.DataFrameSchema) -> str:
+    """The schema as `pandera.io` YAML (reads back with `pandera.io.pandas_io.from_yaml`)."""
+    return schema.to_yaml()

@@ -1,110 +1,147 @@
-"""Data drift with Evidently (0.7 API), judged by the policy's drift rules.
+"""Data drift judged by the policy: Evidently's column tests on every row, its report on request.
 
-Evidently decides, per column, the test (or the policy's `method`), its score
-and whether the column drifted; mlbot decides the dataset verdict by the
-policy's share of drifted columns, samples frames above the policy's
-`sample_rows` (and says so), and turns the result into drift.json and an
-issue body a person can act on.
+Per column, the test (the policy's `method`, or Evidently's "auto" choice), its
+score, threshold and drifted flag are those of Evidently's `DataDriftPreset`
+(`bot.ml.drift_stats` calls the same tests on the same values); mlbot decides
+the dataset verdict by the policy's share of drifted columns, as the preset
+does. Columns are read and tested one at a time (`bot.ml.columns`), so memory
+grows with a column, not with the frame. Evidently's HTML report, which costs
+far more than the verdict, is built only when asked for, on the policy's
+`report_rows` sample, and says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InputError
+from bot.ml.columns import Columns, FrameColumns, frame_of, sample_rows
+from bot.ml.drift_stats import TESTED, ColumnDrift, column_drift, column_type
 from bot.policy.schema import DriftPolicy
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 Step = Callable[[str], None]
 SEED = 0
 
 
-@dataclass(frozen=True)
-class Prepared:
-    reference: pd.DataFrame
-    current: pd.DataFrame
-    sampling: dict[str, Any]
-    columns: list[str]
-    only_in_reference: list[str]
-    only_in_current: list[str]
-
-
-def prepare(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+def detect(
+    reference: pd.DataFrame | Columns,
+    current: pd.DataFrame | Columns,
     policy: DriftPolicy,
     *,
     exclude: Sequence[str] = (),
-) -> Prepared:
-    """Common columns (minus `exclude`), and both frames sampled down as the policy says."""
-    if len(reference) == 0:
-        raise InputError("the reference data has no rows.")
-    if len(current) == 0:
-        raise InputError("the current data has no rows.")
+    html: Path | None = None,
+    step: Step | None = None,
+) -> dict[str, Any]:
+    """drift.json's core: per column (test, score, threshold, drifted, effect) and the dataset."""
+    say = step or (lambda _msg: None)
+    ref, cur = _columns(reference, "reference"), _columns(current, "current")
+    for side in (ref, cur):
+        if side.rows == 0:
+            raise InputError(f"the {side.what} data has no rows.")
     skip = set(exclude)
-    ref_cols = [str(c) for c in reference.columns if c not in skip]
-    cur_cols = {str(c) for c in current.columns if c not in skip}
-    columns = [c for c in ref_cols if c in cur_cols]
-    if not columns:
+    cur_names = [c for c in cur.names if c not in skip]
+    ref_names = {c for c in ref.names if c not in skip}
+    names = [c for c in cur_names if c in ref_names]
+    if not names:
         raise InputError(
             "the reference and current data have no column in common"
             + (f" (besides {', '.join(sorted(skip))})" if skip else "")
             + "."
         )
-    limit = policy.sample_rows
-    sampling: dict[str, Any] = {
-        "sample_rows": limit,
-        "reference_rows": len(reference),
-        "current_rows": len(current),
-    }
-    # Selecting columns copies a frame: at a million rows that copy is the largest cost
-    # mlbot adds to Evidently's, so the frame is used as it is whenever it can be.
-    ref = reference if list(reference.columns) == columns else reference[columns]
-    cur = current if list(current.columns) == columns else current[columns]
-    if limit is not None and len(ref) > limit:
-        ref = ref.sample(n=limit, random_state=SEED, ignore_index=True)
-    if limit is not None and len(cur) > limit:
-        cur = cur.sample(n=limit, random_state=SEED, ignore_index=True)
-    sampling["reference_used"], sampling["current_used"] = len(ref), len(cur)
-    sampled = [
-        f"{name} {used:,} of {total:,} rows"
-        for name, used, total in (
-            ("reference", len(ref), len(reference)),
-            ("current", len(cur), len(current)),
+    ref_rows = sample_rows(ref.rows, policy.sample_rows, SEED)
+    cur_rows = sample_rows(cur.rows, policy.sample_rows, SEED + 1)
+    sampling = _sampling(ref.rows, cur.rows, ref_rows, cur_rows, policy.sample_rows, "verdict")
+    say(f"Evidently's drift tests on {len(names)} columns, one at a time ({sampling['note']})")
+    tested: list[ColumnDrift] = []
+    skipped: list[dict[str, str]] = []
+    for name in names:
+        cur_col = cur.column(name)
+        if cur_rows is not None:
+            cur_col = cur_col.take(cur_rows)
+        kind = column_type(cur_col)
+        if kind not in TESTED:
+            skipped.append({"column": name, "column_type": kind, "reason": _why_skipped(kind)})
+            continue
+        ref_col = ref.column(name)
+        if ref_rows is not None:
+            ref_col = ref_col.take(ref_rows)
+        tested.append(
+            column_drift(ref_col, cur_col, kind, _method(policy), policy.column_threshold)
         )
-        if used < total
-    ]
-    sampling["note"] = (
-        f"sampled uniformly at random (seed {SEED}) to the policy's sample_rows={limit:,}: "
-        + "; ".join(sampled)
-        if sampled
-        else "all rows used"
-    )
-    return Prepared(
-        ref,
-        cur,
-        sampling,
-        columns,
-        [c for c in ref_cols if c not in cur_cols],
-        sorted(cur_cols - set(ref_cols)),
-    )
+        del ref_col, cur_col  # one column of each side in memory at a time
+    if not tested:
+        kinds = ", ".join(f"{s['column']}: {s['column_type']}" for s in skipped)
+        raise InputError(
+            "Evidently tests numerical, categorical and text columns; the data has none in "
+            f"common ({kinds})."
+        )
+    drifted = sum(1 for c in tested if c.drifted)
+    share = drifted / len(tested)
+    result: dict[str, Any] = {
+        # Evidently's rule, share >= drift_share, with the policy's share.
+        "dataset_drift": share >= policy.share,
+        "drifted_columns": drifted,
+        "columns_total": len(tested),
+        "share": round(share, 6),
+        "policy": {
+            "method": policy.method,
+            "column_threshold": policy.column_threshold,
+            "share": policy.share,
+            "sample_rows": policy.sample_rows,
+            "report_rows": policy.report_rows,
+        },
+        "columns": [
+            c.as_json() for c in sorted(tested, key=lambda c: (not c.drifted, str(c.column)))
+        ],
+        "sampling": sampling,
+        "only_in_reference": [c for c in ref.names if c not in skip and c not in set(cur_names)],
+        "only_in_current": sorted(set(cur_names) - ref_names),
+        "not_tested": skipped,
+    }
+    # None when not asked for: Evidently's report is the costly part and the verdict needs none.
+    result["report"], result["report_sampling"] = None, None
+    if html is not None:
+        say(f"Evidently's HTML report on up to {policy.report_rows or 'all'} rows: {html}")
+        result["report_sampling"] = write_report(ref, cur, names, policy, html)
+        result["report"] = str(html)
+    result["generated_at"] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return result
 
 
-def run_evidently(prepared: Prepared, policy: DriftPolicy):
-    """Evidently's DataDriftPreset on the prepared frames; returns its snapshot."""
+def write_report(
+    reference: Columns, current: Columns, names: Sequence[str], policy: DriftPolicy, html: Path
+) -> dict[str, Any]:
+    """Evidently's DataDriftPreset report on the policy's report sample, saved as HTML."""
+    ref_rows = sample_rows(reference.rows, policy.report_rows, SEED)
+    cur_rows = sample_rows(current.rows, policy.report_rows, SEED + 1)
+    sampling = _sampling(
+        reference.rows, current.rows, ref_rows, cur_rows, policy.report_rows, "report"
+    )
+    snapshot = run_preset(
+        frame_of(reference, names, ref_rows), frame_of(current, names, cur_rows), policy
+    )
+    html.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(html))
+    return sampling
+
+
+def run_preset(reference: pd.DataFrame, current: pd.DataFrame, policy: DriftPolicy):
+    """Evidently's DataDriftPreset on two frames, configured from the policy; its snapshot."""
     import warnings
 
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
     kwargs: dict[str, Any] = {"drift_share": policy.share}
-    if policy.method != "auto":
+    if _method(policy) is not None:
         kwargs["method"] = policy.method
     if policy.column_threshold is not None:
         kwargs["threshold"] = policy.column_threshold
@@ -112,90 +149,78 @@ def run_evidently(prepared: Prepared, policy: DriftPolicy):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return report.run(current_data=prepared.current, reference_data=prepared.reference)
+            return report.run(current_data=current, reference_data=reference)
     except Exception as exc:  # Evidently raises many kinds for unusable input
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"Evidently could not compute drift: {first}") from None
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+        raise InputError(f"Evidently could not build its report: {first}") from None
 
 
-def summarize(snapshot: Any, prepared: Prepared, policy: DriftPolicy) -> dict[str, Any]:
-    """drift.json's core: per column (method, score, threshold, drifted) and the dataset."""
-    data = snapshot.dict()
-    status_by_metric = {
-        t["metric_config"]["metric_id"]: t["status"]
-        for t in data.get("tests", [])
-        if t.get("metric_config", {}).get("metric_id")
-    }
-    columns: list[dict[str, Any]] = []
-    counted: dict[str, Any] | None = None
-    for metric in data.get("metrics", []):
-        config = metric.get("config", {})
-        kind = str(config.get("type", ""))
-        if kind.endswith("ValueDrift"):
-            status = status_by_metric.get(metric["id"])
-            columns.append(
-                {
-                    "column": config.get("column"),
-                    "method": config.get("method"),
-                    "score": _float(metric.get("value")),
-                    "threshold": config.get("threshold"),
-                    # Evidently's own test says drifted or not (p-values vs distances differ).
-                    "drifted": status == "FAIL",
-                }
-            )
-        elif kind.endswith("DriftedColumnsCount"):
-            counted = metric.get("value")
-    if not columns:
-        raise InputError("Evidently returned no per-column drift results.")
-    drifted = sum(1 for c in columns if c["drifted"])
-    share = drifted / len(columns)
-    if counted is not None and round(float(counted.get("count", drifted))) != drifted:
-        raise InputError("Evidently's drifted-column count disagrees with its column tests.")
-    return {
-        "dataset_drift": share >= policy.share,
-        "drifted_columns": drifted,
-        "columns_total": len(columns),
-        "share": round(share, 6),
-        "policy": {
-            "method": policy.method,
-            "column_threshold": policy.column_threshold,
-            "share": policy.share,
-            "sample_rows": policy.sample_rows,
-        },
-        "columns": sorted(columns, key=lambda c: (not c["drifted"], str(c["column"]))),
-        "sampling": prepared.sampling,
-        "only_in_reference": prepared.only_in_reference,
-        "only_in_current": prepared.only_in_current,
-    }
+@contextlib.contextmanager
+def opened(reference: Path, current: Path) -> Iterator[tuple[Columns, Columns]]:
+    """Both data files, column by column (CSV or Parquet)."""
+    from bot.ml.columns import open_columns
+
+    with open_columns(reference, "reference") as ref, open_columns(current, "current") as cur:
+        yield ref, cur
 
 
-def _float(value: Any) -> float | None:
-    try:
-        return round(float(value), 6)
-    except (TypeError, ValueError):
-        return None
+def _columns(data: pd.DataFrame | Columns, what: str) -> Columns:
+    import pandas as pd
+
+    return FrameColumns(data, what) if isinstance(data, pd.DataFrame) else data
 
 
-def detect(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    policy: DriftPolicy,
-    *,
-    exclude: Sequence[str] = (),
-    html: Path | None = None,
-    step: Step | None = None,
+def _method(policy: DriftPolicy) -> str | None:
+    return None if policy.method == "auto" else policy.method
+
+
+def _why_skipped(kind: str) -> str:
+    if kind == "datetime":
+        return "a datetime column: Evidently's DataDriftPreset does not test datetimes"
+    if kind == "list":
+        return "a list column: Evidently's DataDriftPreset does not test lists"
+    return (
+        "a column of a type Evidently does not recognise (e.g. unsigned or nullable integers, "
+        "dates, booleans with nulls, or all nulls): DataDriftPreset leaves it out"
+    )
+
+
+def _sampling(
+    ref_total: int,
+    cur_total: int,
+    ref_rows: np.ndarray | None,
+    cur_rows: np.ndarray | None,
+    limit: int | None,
+    purpose: str,
 ) -> dict[str, Any]:
-    say = step or (lambda _msg: None)
-    say("aligning columns and sampling")
-    prepared = prepare(reference, current, policy, exclude=exclude)
-    say(f"Evidently drift tests on {len(prepared.columns)} columns")
-    snapshot = run_evidently(prepared, policy)
-    say("summarizing per column and for the dataset")
-    result = summarize(snapshot, prepared, policy)
-    if html is not None:
-        say(f"writing the HTML report {html}")
-        html.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save_html(str(html))
-        result["report"] = str(html)
-    result["generated_at"] = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    return result
+    ref_used = ref_total if ref_rows is None else len(ref_rows)
+    cur_used = cur_total if cur_rows is None else len(cur_rows)
+    sampled = [
+        f"{name} {used:,} of {total:,} rows"
+        for name, used, total in (
+            ("reference", ref_used, ref_total),
+            ("current", cur_used, cur_total),
+        )
+        if used < total
+    ]
+    setting = "sample_rows" if purpose == "verdict" else "report_rows"
+    note = (
+        f"sampled uniformly at random (seed {SEED}) to the policy's {setting}={limit:,}: "
+        + "; ".join(sampled)
+        if sampled
+        else "all rows used"
+    )
+    if sampled and purpose == "report":
+        note += (
+            "; the verdict is not taken from this report (see sampling), so the report's "
+            "per-column results can differ from it"
+        )
+    return {
+        "sample_rows": limit,
+        "reference_rows": ref_total,
+        "current_rows": cur_total,
+        "reference_used": ref_used,
+        "current_used": cur_used,
+        "note": note,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 
@@ -35,8 +36,11 @@ def _signed(value: Any) -> str:
 
 
 def _cell(value: Any) -> str:
-    """Table-safe text: no pipes or newlines from data can break the Markdown table."""
-    return str(value).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    """Table-safe text from data: no pipe, line break or HTML breaks the Markdown table,
+    and no @name or #123 in a data value mentions a person or links an issue."""
+    from bot.rendering import md
+
+    return re.sub(r"([@#])(?=[\w-])", "\\1\u200b", md(value).replace("`", "'"))
 
 
 def render(template: str, **context: Any) -> str:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config.schema import CONFIG_PATH, RepoConfig
 from bot.errors import InputError
-from bot.ml.contract import Contract, Violation, check, load_contract
+from bot.ml.contract import Violation, check, load_schema
 from bot.ml.tabular import read_table
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 # Data entries of a model that are not tables to check against its contract.
 NOT_TABLES = {"contract"}
@@ -38,7 +42,9 @@ class Report:
         }
 
 
-def validate_files(files: list[Path], contract: Contract, root: Path, report: Report) -> None:
+def validate_files(
+    files: list[Path], schema: pa.DataFrameSchema, root: Path, report: Report
+) -> None:
     for path in files:
         shown = _shown(path, root)
         try:
@@ -47,7 +53,7 @@ def validate_files(files: list[Path], contract: Contract, root: Path, report: Re
             report.violations.append(Violation(shown, "readable", str(exc)))
             continue
         report.checked.append({"file": shown, "rows": len(frame), "columns": len(frame.columns)})
-        report.violations.extend(check(frame, contract, shown))
+        report.violations.extend(check(frame, schema, shown))
 
 
 def validate_config(root: Path, report: Report) -> RepoConfig | None:
@@ -103,12 +109,17 @@ def _shown(path: Path, root: Path) -> str:
         return str(path)
 
 
-def contract_for(root: Path, data: dict[str, str], explicit: Path | None) -> Contract:
+def contract_path(root: Path, data: dict[str, str], explicit: Path | None) -> Path:
     if explicit is not None:
-        return load_contract(explicit)
+        return explicit
     if "contract" not in data:
         raise InputError("no data contract: give --contract or set data.contract for the model.")
-    return load_contract(root / data["contract"])
+    return root / data["contract"]
+
+
+def contract_for(root: Path, data: dict[str, str], explicit: Path | None) -> pa.DataFrameSchema:
+    """The model's contract as a Pandera schema (mlbot's own format is translated)."""
+    return load_schema(contract_path(root, data, explicit))
 
 
 def annotations(report: Report) -> list[str]:

@@ -36,6 +36,52 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def apply_overrides(
+    base: Mapping[str, Any], override: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """`merge`, and what a new stage list implies; with a note for each thing it dropped.
+
+    A deep merge alone cannot remove a key, so a repository whose stages are
+    `dev, staging, prod` would keep the pack's `promotion.production` (and
+    fail validation). When the override names `stages`, the list replaces the
+    pack's, promotion blocks and `from` entries of stages that are gone are
+    dropped (unless the override itself writes them, which is then an error
+    to fix), and a baseline stage that is gone becomes the last stage.
+    """
+    data = merge(base, override)
+    if "stages" not in override or not isinstance(data.get("stages"), list):
+        return data, []
+    stages = [str(s) for s in data["stages"]]
+    own = override.get("promotion") or {}
+    notes = []
+    promotion: dict[str, Any] = {}
+    for stage, rule in (data.get("promotion") or {}).items():
+        if stage not in stages and stage not in own:
+            notes.append(f"promotion.{stage} dropped: {stage} is not one of the stages {stages}")
+            continue
+        if isinstance(rule, Mapping) and isinstance(rule.get("from"), list):
+            explicit = isinstance(own.get(stage), Mapping) and "from" in own[stage]
+            gone = [s for s in rule["from"] if s not in stages]
+            if gone and not explicit:
+                rule = {**rule, "from": [s for s in rule["from"] if s in stages]}
+                notes.append(f"promotion.{stage}.from: dropped {', '.join(gone)} (no such stage)")
+        promotion[stage] = rule
+    data["promotion"] = promotion
+    if data.get("baseline_stage") not in stages and "baseline_stage" not in override and stages:
+        notes.append(
+            f"baseline_stage: {data.get('baseline_stage')} is not a stage; metric regression "
+            f"is measured against {stages[-1]}"
+        )
+        data["baseline_stage"] = stages[-1]
+    for stage in stages:
+        if stage not in promotion:
+            notes.append(
+                f"promotion.{stage}: no rules of its own, so any registered version may enter "
+                f"{stage} with no approval (add overrides.promotion.{stage} to require some)"
+            )
+    return data, notes
+
+
 def load_pack_data(name_or_path: str, repo_root: Path | None = None) -> dict[str, Any]:
     if name_or_path in PACKS:
         path = packs_dir() / f"{name_or_path}.yaml"

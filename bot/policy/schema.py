@@ -74,13 +74,22 @@ class RollbackPolicy(_Strict):
 
 
 class DriftPolicy(_Strict):
-    method: str = Field(default="auto", description="Evidently's stattest, or 'auto'.")
+    method: Literal[
+        "auto", "ks", "wasserstein", "psi", "jensenshannon", "chisquare", "z", "kl_div"
+    ] = Field(default="auto", description="Evidently's stattest for every column, or 'auto'.")
     column_threshold: float | None = Field(
         default=None, description="Stattest threshold; None uses the method's default."
     )
     share: float = Field(default=0.5, gt=0, le=1, description="Share of drifted columns.")
     sample_rows: int | None = Field(
-        default=200_000, ge=1000, description="Sample larger frames down to this many rows."
+        default=None,
+        ge=1000,
+        description="Judge drift on a sample of this many rows; null judges every row.",
+    )
+    report_rows: int | None = Field(
+        default=200_000,
+        ge=1000,
+        description="Build the HTML report on a sample of this many rows; null uses every row.",
     )
     auto_retrain: bool = False
     labels: list[str] = Field(default_factory=lambda: ["mlbot:drift"])

@@ -1,12 +1,19 @@
-"""`mlbot registry check`: what can be wrong with a registry, each problem named with its file."""
+"""`mlbot registry check`: what can be wrong with a registry, each problem named with its file.
+
+Findings of level "info" are not problems: a version GTO registered that has
+no record yet (its record is derived from the tag until `mlbot registry
+import` writes it), a registry file not committed yet.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
 
 from bot.errors import InputError
-from bot.registry import plan, schema, semver, tags
+from bot.registry import derive, gto_view, plan, schema, semver, tags, yamlio
 from bot.registry.schema import VersionRecord
 from bot.registry.store import RegistryStore
 
@@ -15,18 +22,52 @@ from bot.registry.store import RegistryStore
 class Problem:
     where: str
     what: str
+    level: Literal["error", "info"] = "error"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what}"
 
 
-def check(store: RegistryStore) -> list[Problem]:
+def errors(found: list[Problem]) -> list[Problem]:
+    return [p for p in found if p.level == "error"]
+
+
+def _worktree_files(root: Path) -> dict[str, bytes]:
+    base = root / "registry"
+    if not base.is_dir():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(base.rglob("*"))
+        if path.is_file()
+    }
+
+
+def check(store: RegistryStore, worktree: Path | None = None) -> list[Problem]:
+    """Every finding about the registry at the branch head, or (`worktree`) as on disk.
+
+    In the working tree, the files under registry/ are checked as they are
+    on disk, and each one that differs from HEAD is named.
+    """
     head = store.head()
-    if head is None:
-        return []
     problems: list[Problem] = []
-    paths = store.list_files(head, "registry/")
-    contents = store.read_files(head, paths)
+    if worktree is not None:
+        contents: dict[str, bytes | None] = dict(_worktree_files(worktree))
+        uncommitted = getattr(store, "uncommitted", lambda prefix: [])("registry/")
+        for path in uncommitted:
+            state = "deleted on disk" if path not in contents else "not committed"
+            problems.append(
+                Problem(
+                    path,
+                    f"{state}: checked as it is on disk (`--committed` checks HEAD only).",
+                    "info",
+                )
+            )
+    elif head is None:
+        return []
+    else:
+        paths = store.list_files(head, "registry/")
+        contents = store.read_files(head, paths)
     versions: dict[str, dict[str, bytes]] = defaultdict(dict)
     stages: dict[str, schema.StagesFile] = {}
 
@@ -56,16 +97,20 @@ def check(store: RegistryStore) -> list[Problem]:
             except InputError as err:
                 problems.append(Problem(path, str(err).removeprefix(f"{path} ")))
 
+    refs = store.tags()
+    registered = {
+        (e.model, e.version) for r in refs if (e := tags.parse(r)) and e.kind == "registration"
+    }
     for model, file in stages.items():
         path = schema.stages_path(model)
         for stage, state in file.stages.items():
             for entry in [state, *state.previous]:
-                if entry.version not in versions.get(model, {}):
+                recorded = entry.version in versions.get(model, {})
+                if not recorded and (model, entry.version) not in registered:
                     problems.append(
                         Problem(path, f"{stage} names {entry.version}, which has no record.")
                     )
 
-    refs = store.tags()
     problems += _check_tags(store, refs, versions, stages)
     problems += _check_declared_tags(store, refs)
     return problems
@@ -140,7 +185,33 @@ def _check_tags(
                 Problem(schema.version_path(model, name), f"has no tag {model}@{name}.")
             )
         for name in sorted(set(registered) - set(files), key=semver.sort_key):
-            problems.append(Problem(f"tag {model}@{name}", "has no version record at the head."))
+            if not registered[name].ref.annotated:  # GTO ignores it, and so does mlbot
+                problems.append(
+                    Problem(f"tag {model}@{name}", "has no version record at the head.")
+                )
+                continue
+            problems.append(
+                Problem(
+                    f"tag {registered[name].ref.name}",
+                    f"registers {model} {name}, which has no record yet: it is read from "
+                    "the tag (`mlbot registry import` writes its record).",
+                    "info",
+                )
+            )
+        for name, content in files.items():
+            # An imported record is immutable too: it must still read as derived from its tag.
+            event = registered.get(name)
+            if event is None or _origin(content) is None:
+                continue
+            derived = schema.dump(derive.derive_record(model, event, store.read_files))
+            if content != derived:
+                problems.append(
+                    Problem(
+                        schema.version_path(model, name),
+                        f"differs from the record derived from tag {event.ref.name} when it was "
+                        "imported; version records are immutable.",
+                    )
+                )
         # Unedited since registration: the digest in the tag, else the file at the tag.
         originals = {}
         missing_digest = [
@@ -171,25 +242,35 @@ def _check_tags(
     return problems
 
 
+def _origin(content: bytes) -> dict | None:
+    try:
+        data = yamlio.load(content)
+    except Exception:  # an unreadable record is reported by the schema check
+        return None
+    origin = data.get("origin") if isinstance(data, dict) else None
+    return origin if isinstance(origin, dict) else None
+
+
 def _check_stage_tags(
     model: str,
     events: list[tags.TagEvent],
     registered: dict[str | None, tags.TagEvent],
     stages: schema.StagesFile | None,
 ) -> list[Problem]:
-    version_of = {e.ref.target: v for v, e in registered.items()}
-    by_tags: dict[str, str | None] = {}
-    for event in events:
-        if event.kind == "assignment" and event.stage:
-            by_tags[event.stage] = version_of.get(event.ref.target)
-        elif (
-            event.kind == "unassignment"
-            and event.stage
-            and by_tags.get(event.stage) == version_of.get(event.ref.target)
-        ):
-            by_tags[event.stage] = None
-    live = stages.live() if stages else {}
-    problems = []
+    """stages.yaml and the tags agree on what each stage runs, as `gto show` reads the tags."""
+    view = gto_view.read(model, events)
+    problems = [
+        Problem(
+            f"tag {e.ref.name}",
+            f"assigns {e.stage} to commit {e.ref.target[:12]}, where no {model} version is "
+            "registered; mlbot ignores it (register a version at that commit).",
+        )
+        for e in view.unresolved
+    ]
+    if stages is None:
+        return problems  # the stages are read from the tags themselves
+    by_tags: dict[str, str | None] = dict(view.live)
+    live = stages.live()
     for stage in sorted(set(by_tags) | set(live)):
         if by_tags.get(stage) != live.get(stage):
             problems.append(

@@ -26,7 +26,7 @@ from bot.registry.store import CommitInfo, Identity, Snapshot, StaleHead, read_s
 ZERO = "0" * 40
 _TAG_FORMAT = (
     "%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)"
-    "%00%(taggerdate:unix)%00%(contents)%1e"
+    "%00%(taggerdate:unix)%00%(taggername)%00%(taggeremail:trim)%00%(contents)%1e"
 )
 
 
@@ -43,7 +43,14 @@ def _git_date(when: dt.datetime) -> str:
 
 
 class GitStore:
-    def __init__(self, root: Path | str, branch: str | None = None) -> None:
+    def __init__(
+        self, root: Path | str, branch: str | None = None, *, read_only: bool = False
+    ) -> None:
+        """The registry on `branch` (default: the checked-out one).
+
+        `read_only` also accepts a detached HEAD (a CI checkout), reading the
+        registry at HEAD; such a store refuses to write.
+        """
         self.root = Path(root)
         if not self.root.is_dir():
             raise InputError(f"{self.root} is not a directory.")
@@ -51,7 +58,11 @@ class GitStore:
         if probe.returncode != 0:
             raise InputError(f"{self.root} is not a git repository.")
         self.bare = probe.stdout.strip() == "true"
-        self.branch = branch or self._current_branch()
+        if branch is None and read_only:
+            branch = self._current_branch_or_none()
+            self.branch: str | None = branch
+        else:
+            self.branch = branch or self._current_branch()
 
     # -- plumbing ---------------------------------------------------------
 
@@ -88,7 +99,7 @@ class GitStore:
 
     @property
     def ref(self) -> str:
-        return f"refs/heads/{self.branch}"
+        return f"refs/heads/{self.branch}" if self.branch else "HEAD"
 
     def identity(self) -> Identity:
         proc = self._run("var", "GIT_COMMITTER_IDENT", check=False)
@@ -125,7 +136,8 @@ class GitStore:
                 result[path] = None
                 continue
             size = int(header[2])
-            result[path] = out[pos : pos + size]
+            # A folder at that path is no file (its tree object is not its content).
+            result[path] = out[pos : pos + size] if header[1] == b"blob" else None
             pos += size + 1
         return result
 
@@ -137,7 +149,7 @@ class GitStore:
             record = record.lstrip("\n")
             if not record:
                 continue
-            name, kind, peeled, obj, when, message = record.split("\0", 5)
+            name, kind, peeled, obj, when, tagger, email, message = record.split("\0", 7)
             annotated = kind == "tag"
             refs.append(
                 tags.TagRef(
@@ -146,13 +158,15 @@ class GitStore:
                     tagged_at=_ts(int(when)) if when else _ts(0),
                     message=message,
                     annotated=annotated,
+                    tagger=tagger,
+                    tagger_email=email,
                 )
             )
         return refs
 
     def _events(self, model: str) -> list[tags.TagEvent]:
         events = [e for ref in self.tags(model) if (e := tags.parse(ref)) and e.model == model]
-        return sorted(events, key=lambda e: (e.ref.tagged_at, e.counter or 0))
+        return sorted(events, key=lambda e: e.order)
 
     def read_model(self, model: str, head: str | None) -> ModelState:
         versions: list[str] = []
@@ -176,7 +190,9 @@ class GitStore:
                 raise InputError(f"{path} does not exist.")
             return schema.parse_file(path, content, VersionRecord)
 
-        return ModelState(model, head, versions, stages, self._events(model), load)
+        return ModelState(
+            model, head, versions, stages, self._events(model), load, read_files=self.read_files
+        )
 
     def snapshot(self, head: str | None) -> Snapshot:
         return read_snapshot(self, head)
@@ -198,6 +214,21 @@ class GitStore:
 
     # -- writing ----------------------------------------------------------
 
+    def uncommitted(self, prefix: str) -> list[str]:
+        """Files under `prefix` that differ from HEAD in the working tree (untracked too)."""
+        if self.bare:
+            return []
+        out = self._run("status", "--porcelain", "-z", "--untracked-files=all", "--", prefix).stdout
+        paths = []
+        entries = iter(out.split("\0"))
+        for entry in entries:
+            if not entry:
+                continue
+            paths.append(entry[3:])
+            if entry[0] in "RC":
+                next(entries, None)  # a rename also names its source
+        return sorted(paths)
+
     def ensure_clean(self, model: str) -> None:
         """Refuse to write over uncommitted edits of the model's registry files."""
         if self.bare or self._current_branch_or_none() != self.branch:
@@ -213,6 +244,10 @@ class GitStore:
         return proc.stdout.strip() or None
 
     def write(self, parent: str | None, change: Change, author: Identity) -> str:
+        if self.branch is None:
+            raise InputError(
+                f"{self.root}: HEAD is detached; check out the branch the registry lives on."
+            )
         now = dt.datetime.now(dt.timezone.utc)
         ident_env = {
             "GIT_AUTHOR_NAME": author.name,

@@ -105,6 +105,24 @@ class _LazyTag:
     def message(self) -> str:
         return self._get().message
 
+    def _object(self) -> tags.TagRef:
+        # Who tagged is only in the tag object; a commit's Mlbot-Tag line does not say.
+        if self._resolved is None:
+            self._resolved = self._store._tag_object(self.name, self.sha)
+        return self._resolved
+
+    @property
+    def tagger(self) -> str:
+        return self._object().tagger
+
+    @property
+    def tagger_email(self) -> str:
+        return self._object().tagger_email
+
+    @property
+    def tagged_by(self) -> str:
+        return self._object().tagged_by
+
 
 class GitHubStore:
     """The `RegistryStore` protocol over one repository branch, through `bot.github.client`."""
@@ -224,6 +242,8 @@ class GitHubStore:
                 target=data["object"]["sha"],
                 tagged_at=_parse_iso(data["tagger"]["date"]),
                 message=data["message"],
+                tagger=data["tagger"].get("name") or "",
+                tagger_email=data["tagger"].get("email") or "",
             )
             self._tag_objects[sha] = found
         return found
@@ -304,7 +324,16 @@ class GitHubStore:
         if last_known is not None:
             # Tag dates strictly increase per model, so the newest declared tag is the latest.
             last = lambda: last_known  # noqa: E731
-        return ModelState(model, head, versions, stages, events, load, last_tag_time=last)
+        return ModelState(
+            model,
+            head,
+            versions,
+            stages,
+            events,
+            load,
+            last_tag_time=last,
+            read_files=self.read_files,
+        )
 
     def _heal(
         self, model: str, head: str, existing: dict[str, tuple[str, str]]

@@ -186,6 +186,7 @@ def plan_promote(
     commit = _require_version(state, version)
     if state.live.get(stage) == version:
         raise Refused(f"{state.model} {version} is already live in {stage}.")
+    require_record(state, version)
     stages = _stages_with(state, stage, version, audit_info.requested_by, now, history_limit)
     counter = tags.next_counter(state.events)
     (when,) = tag_times(state, now, 1)
@@ -203,24 +204,64 @@ def plan_promote(
     )
 
 
+class NotLiveBefore(Refused):
+    """A rollback's `to` names a version that never ran in that stage: that is a promotion."""
+
+    def __init__(self, model: str, version: str, stage: str) -> None:
+        self.model, self.version, self.stage = model, version, stage
+        super().__init__(
+            f"{model} {version} was never live in {stage}, so going to it is not a rollback "
+            f"but a promotion, and every promotion gate applies: "
+            f"`/promote {model} {version} to {stage}`."
+        )
+
+
+def was_live(state: ModelState, stage: str, version: str) -> bool:
+    """Whether `version` ran in `stage` before: in stages.yaml's history or a GTO tag."""
+    current = (state.stages.stages if state.stages else {}).get(stage)
+    if current is not None and any(p.version == version for p in current.previous):
+        return True
+    registered = state.registration_commit(version)
+    return registered is not None and any(
+        e.kind == "assignment" and e.stage == stage and e.ref.target == registered
+        for e in state.events
+    )
+
+
 def rollback_target(state: ModelState, stage: str, to: str | None) -> tuple[str, str]:
-    """(live version, version to restore) for a rollback of `stage`."""
+    """(live version, version to restore) for a rollback of `stage`.
+
+    Without `to`: the newest earlier entry of the stage's history that is not the live
+    version and not deprecated. With `to`: a version that was live in that stage before
+    and is not deprecated; anything else is a promotion (`NotLiveBefore`).
+    """
     current = (state.stages.stages if state.stages else {}).get(stage)
     if current is None:
         raise Refused(f"{state.model} has no version in {stage} to roll back.")
+    deprecated = state.stages.is_deprecated if state.stages else (lambda _v: False)
     if to is not None:
         semver.parse(to)
         if to == current.version:
             raise Refused(f"{state.model} {to} is already live in {stage}.")
+        if deprecated(to):
+            raise Refused(
+                f"{state.model} {to} is deprecated; a rollback never restores a deprecated "
+                "version. Roll back to another one, or register a new version."
+            )
+        if not was_live(state, stage, to):
+            raise NotLiveBefore(state.model, to, stage)
         return current.version, to
     for entry in current.previous:
-        if entry.version != current.version:
-            if state.stages and state.stages.is_deprecated(entry.version):
-                continue
+        if entry.version != current.version and not deprecated(entry.version):
             return current.version, entry.version
     raise Refused(
         f"{state.model} {stage} has no previous version to roll back to; name one with --to."
     )
+
+
+def require_record(state: ModelState, version: str) -> schema.VersionRecord:
+    """The version's record, parsed: a write never points at a file it has not validated."""
+    return state.record(version)
 
 
 def plan_rollback(
@@ -233,6 +274,7 @@ def plan_rollback(
 ) -> Change:
     live, target = rollback_target(state, stage, to)
     commit = _require_version(state, target)
+    require_record(state, target)
     demoted_commit = state.registration_commit(live)
     stages = _stages_with(
         state, stage, target, audit_info.requested_by, now, history_limit, audit_info.reason

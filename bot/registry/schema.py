@@ -11,7 +11,15 @@ import datetime as dt
 import hashlib
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot import documents
 from bot.errors import InputError
@@ -46,8 +54,21 @@ Version = Annotated[str, AfterValidator(_check_version)]
 
 class Artifact(_Strict):
     uri: str = Field(min_length=1)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    size: int = Field(ge=0)
+    # Unknown only for a version GTO registered whose file is not in git (see Origin).
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    size: int | None = Field(default=None, ge=0)
+
+
+class Origin(_Strict):
+    """Where a record comes from when mlbot did not register the version itself."""
+
+    source: Literal["gto-tag"] = "gto-tag"
+    tag: str  # the registration tag the record is derived from
+    commit: str  # the tag's target
+    tagger: str
+    tagged_at: dt.datetime
+    message: str = ""
+    declared_in: str | None = None  # artifacts.yaml or dvc.yaml, where the path came from
 
 
 class Lineage(_Strict):
@@ -82,6 +103,13 @@ class VersionRecord(_Strict):
     evidence: Evidence = Field(default_factory=Evidence)
     created_at: dt.datetime
     created_by: str = Field(min_length=1)
+    origin: Origin | None = None
+
+    @model_validator(mode="after")
+    def _digest_known(self) -> VersionRecord:
+        if self.origin is None and (self.artifact.sha256 is None or self.artifact.size is None):
+            raise ValueError("artifact: sha256 and size are required")
+        return self
 
 
 class StageEntry(_Strict):

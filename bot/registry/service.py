@@ -36,6 +36,35 @@ class GateRefused(Refused):
         super().__init__(f"{action} of {model} {version} to {stage} refused: " + " | ".join(lines))
 
 
+class Superseded(Refused):
+    """A rollback's removed version is no longer live: someone rolled back or promoted first."""
+
+    def __init__(
+        self, model: str, stage: str, removes: str, live: str | None, by: str | None, since: Any
+    ) -> None:
+        self.model, self.stage, self.removes, self.live = model, stage, removes, live
+        self.by, self.since = by, since
+        super().__init__(
+            f"{model} {removes} is no longer live in {stage} ({live or 'nothing'} is, since "
+            f"{since or '?'}, by {by or '?'}): this rollback changes nothing."
+        )
+
+
+def superseded(state: ModelState, stage: str, removes: str) -> Superseded | None:
+    """The `Superseded` refusal when `removes` is not what `stage` runs in `state`."""
+    entry = (state.stages.stages if state.stages else {}).get(stage)
+    if entry is not None and entry.version == removes:
+        return None
+    return Superseded(
+        state.model,
+        stage,
+        removes,
+        entry.version if entry else None,
+        entry.by if entry else None,
+        entry.since if entry else None,
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     change: plan.Change
@@ -179,10 +208,20 @@ class Registry:
         audit_info: audit.Audit,
         to: str | None = None,
         approvals: Approvals | None = None,
+        removes: str | None = None,
     ) -> Outcome:
+        """Point `stage` back at what ran before (or at `to`, which must have run there).
+
+        `removes`: the version the requester saw live and means to take out. When the
+        branch moved and the stage runs something else now (another rollback won the
+        race, or a promotion), nothing is written (`Superseded`): re-planning on the new
+        state would "roll back" to the very version the first rollback removed.
+        """
         policy = self.policy_for(model)
 
         def make(state: ModelState) -> tuple[plan.Change, Verdict]:
+            if removes is not None and (refusal := superseded(state, stage, removes)):
+                raise refusal
             change = plan.plan_rollback(
                 state, stage, to, audit_info, self.clock(), policy.registration.history_limit
             )

@@ -1,12 +1,19 @@
-"""A model's registry state at one commit: plain data read by a backend."""
+"""A model's registry state at one commit: plain data read by a backend.
+
+Versions are those with a record file and those GTO registered with a tag
+only (`from_tags`; their records are derived from the tags). Where the model
+has no stages.yaml yet, its stages are read from the tags by GTO's rules
+(`stages_from_tags`), history included, so the first mlbot write keeps it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from bot.registry import semver, tags
+from bot.registry import derive, gto_view, semver, tags
 from bot.registry.schema import StagesFile, VersionRecord
 
 
@@ -14,15 +21,45 @@ from bot.registry.schema import StagesFile, VersionRecord
 class ModelState:
     model: str
     head: str | None  # the branch commit this state was read at
-    versions: list[str]  # version names with a record file, in SemVer order
+    versions: list[str]  # version names, in SemVer order (record files and GTO tags)
     stages: StagesFile | None
     events: list[tags.TagEvent]  # this model's tags, oldest first
     load_record: Callable[[str], VersionRecord] = field(repr=False, default=None)  # type: ignore[assignment]
     # A backend that knows the newest tag date without reading every tag (GitHub: from
     # the commits' Mlbot-Tag lines) says so here, so the timestamp rule costs no extra call.
     last_tag_time: Callable[[], dt.datetime | None] | None = field(repr=False, default=None)
+    # Reads files at any commit: what a record derived from a GTO tag is read from.
+    read_files: derive.ReadFiles | None = field(repr=False, default=None)
+    from_tags: frozenset[str] = field(init=False, default=frozenset())
+    stages_from_tags: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        # Decided from tag names alone: a backend that fetches tag objects lazily (GitHub)
+        # fetches none for a registry mlbot wrote, where every tag has its record.
+        recorded = set(self.versions)
+        self.from_tags = frozenset(
+            e.version
+            for e in self.events
+            if e.kind == "registration" and e.ref.annotated and e.version not in recorded
+        )
+        if self.from_tags:
+            self.versions = sorted([*self.versions, *self.from_tags], key=semver.sort_key)
+        if self.stages is None and any(e.kind != "registration" for e in self.events):
+            self.stages = gto_view.stages_file(self.tag_view)
+            self.stages_from_tags = self.stages is not None
+        self._derived: dict[str, VersionRecord] = {}
+
+    @cached_property
+    def tag_view(self) -> gto_view.TagView:
+        """The model as `gto show` reads it from the tags alone."""
+        return gto_view.read(self.model, self.events)
 
     def record(self, version: str) -> VersionRecord:
+        if version in self.from_tags and self.read_files is not None:
+            if version not in self._derived:
+                event = self.tag_view.registrations[version]
+                self._derived[version] = derive.derive_record(self.model, event, self.read_files)
+            return self._derived[version]
         return self.load_record(version)
 
     @property

@@ -4,9 +4,12 @@
     churn@v1.2.0!              deregistration (mlbot's deprecate)
     churn#production#7         assignment of a stage (points at the version's registration commit)
     churn#production!#8        unassignment (written for the version a rollback demotes)
+    churn@deprecated           deprecation of the whole artifact (GTO's `gto deprecate NAME`)
 
-Every stage tag carries a counter: 1 + the highest counter among the model's
-tags, so the order of events survives even where timestamps tie.
+mlbot writes a counter on every stage tag: 1 + the highest counter among the
+model's tags, so the order of events survives even where timestamps tie.
+GTO also writes the simple notation (`churn#prod`, no counter) and may put a
+counter on any tag (`churn@v1.2.0#3`, `churn@deprecated#4`): all are read.
 """
 
 from __future__ import annotations
@@ -18,13 +21,23 @@ from typing import Literal
 
 from bot.registry.names import MODEL_NAME, STAGE_NAME
 
-Kind = Literal["registration", "deregistration", "assignment", "unassignment"]
+Kind = Literal["registration", "deregistration", "assignment", "unassignment", "deprecation"]
 
 _VERSION = r"v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?"
 _MODEL = MODEL_NAME.pattern.strip("^$")
 _STAGE = STAGE_NAME.pattern.strip("^$")
-_REGISTRATION = re.compile(rf"^(?P<model>{_MODEL})@(?P<version>{_VERSION})(?P<bang>!)?$")
-_STAGE_TAG = re.compile(rf"^(?P<model>{_MODEL})#(?P<stage>{_STAGE})(?P<bang>!)?#(?P<n>\d+)$")
+_COUNTER = r"(?:#(?P<n>\d+))?"
+_REGISTRATION = re.compile(rf"^(?P<model>{_MODEL})@(?P<version>{_VERSION})(?P<bang>!)?{_COUNTER}$")
+_STAGE_TAG = re.compile(rf"^(?P<model>{_MODEL})#(?P<stage>{_STAGE})(?P<bang>!)?{_COUNTER}$")
+_DEPRECATION = re.compile(rf"^(?P<model>{_MODEL})@deprecated{_COUNTER}$")
+# GTO's order of events that share a timestamp (gto.base: BaseEvent.priority).
+PRIORITY: dict[str, int] = {
+    "deprecation": 2,
+    "registration": 3,
+    "deregistration": 4,
+    "assignment": 5,
+    "unassignment": 6,
+}
 
 RECORD_DIGEST_KEY = "mlbot-record-sha256"
 
@@ -54,6 +67,13 @@ class TagRef:
     tagged_at: dt.datetime
     message: str = ""
     annotated: bool = True
+    tagger: str = ""
+    tagger_email: str = ""
+
+    @property
+    def tagged_by(self) -> str:
+        """`Name <email>`, the form mlbot records people in."""
+        return f"{self.tagger} <{self.tagger_email}>" if self.tagger_email else self.tagger
 
 
 @dataclass(frozen=True)
@@ -65,15 +85,26 @@ class TagEvent:
     stage: str | None = None
     counter: int | None = None
 
+    @property
+    def order(self) -> tuple:
+        """GTO's order of events: tagger time, then kind, then mlbot's counter."""
+        return (self.ref.tagged_at, PRIORITY[self.kind], self.counter or 0, self.ref.name)
+
 
 def parse(ref: TagRef) -> TagEvent | None:
     """The registry event a tag stands for, or None for a tag that is not ours."""
+    counter = None
     if m := _REGISTRATION.match(ref.name):
         kind: Kind = "deregistration" if m["bang"] else "registration"
-        return TagEvent(m["model"], kind, ref, version=m["version"])
+        counter = int(m["n"]) if m["n"] else None
+        return TagEvent(m["model"], kind, ref, version=m["version"], counter=counter)
     if m := _STAGE_TAG.match(ref.name):
         kind = "unassignment" if m["bang"] else "assignment"
-        return TagEvent(m["model"], kind, ref, stage=m["stage"], counter=int(m["n"]))
+        counter = int(m["n"]) if m["n"] else None
+        return TagEvent(m["model"], kind, ref, stage=m["stage"], counter=counter)
+    if m := _DEPRECATION.match(ref.name):
+        counter = int(m["n"]) if m["n"] else None
+        return TagEvent(m["model"], "deprecation", ref, counter=counter)
     return None
 
 

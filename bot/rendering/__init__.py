@@ -8,6 +8,7 @@ outside (comments, PR data, scan reports) passes through `md`.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -18,6 +19,20 @@ def md(value: object) -> str:
     for char, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
         text = text.replace(char, escaped)
     return " ".join(text.split())
+
+
+def code(value: object) -> str:
+    """Inline code that no backtick in the value can close (CommonMark: a longer fence).
+
+    The way to echo words a person wrote: inside a code span GitHub neither
+    mentions `@someone` nor links `#12`.
+    """
+    text = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    if not longest:
+        return f"`{text}`"
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}"
 
 
 def fmt(value: object) -> str:
@@ -46,6 +61,7 @@ def environment(package: str) -> Any:
     )
     env.filters["md"] = md
     env.filters["fmt"] = fmt
+    env.filters["code"] = code
     return env
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from bot.server.queue import NewJob
+from bot.server.store.jobs import NewJob
 from bot.webhooks import payloads
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +22,15 @@ from starlette.routing import Route
 
 from bot import __version__
 from bot.server.admission import Routes
+from bot.server.children import DEFAULT_ROUTER, load_router
 from bot.server.endpoint import Receive, Scope, Send, WebhookEndpoint
+from bot.server.github_clients import default_github_factory
 from bot.server.intake import Intake
 from bot.server.metrics import Metrics
-from bot.server.queue import JobStore
+from bot.server.roles import DeliveryIntake, Workers
 from bot.server.settings import Settings
-from bot.server.worker_process import DEFAULT_ROUTER, WorkerProcess, load_router
+from bot.server.store import make_store
+from bot.server.worker_process import WorkerProcess
 from bot.server.workers import WorkerPool
 from bot.server.writer_process import WriterProcess
 from bot.webhooks.context import GitHubFactory
@@ -59,30 +61,6 @@ def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
-def default_github_factory(settings: Settings) -> GitHubFactory:
-    """Clients from `bot.github` (imported on first use, so the server starts without it)."""
-    lock = threading.Lock()
-    built: list[Any] = []
-
-    def for_installation(installation_id: int | None) -> Any:
-        with lock:
-            if not built:
-                from bot.github.client import GitHubClientFactory
-
-                token = settings.github_token.get_secret_value() if settings.github_token else None
-                built.append(
-                    GitHubClientFactory(
-                        settings.github_url,
-                        app_id=settings.app_id,
-                        private_key=settings.private_key_pem(),
-                        token=token,
-                    )
-                )
-        return built[0].for_installation(installation_id)
-
-    return for_installation
-
-
 def create_app(
     settings: Settings,
     router: Router | None = None,
@@ -90,7 +68,7 @@ def create_app(
     *,
     worker_process: str | None = None,
 ) -> BotApp:
-    """The ASGI app; its lifespan opens the queue and starts the intake and the workers.
+    """The ASGI app; its lifespan opens the store and starts the intake and the workers.
 
     The queue writer and the workers are threads of this process by default.
     With `worker_process` (the `module:attribute` of a router, as `mlbot serve`
@@ -101,23 +79,29 @@ def create_app(
     settings.require_webhook_secret()
     if router is None:
         router = load_router(worker_process or DEFAULT_ROUTER)
-    store = JobStore(settings.database, settings.queue_sync)
+    # In threads, this store serves the intake and the workers; with child
+    # processes, each child opens its own, and this one answers /readyz and
+    # /metrics (and migrates the schema before the children start).
+    store = make_store(
+        settings.store_location(),
+        intake_sync=settings.queue_sync,
+        lease_seconds=settings.lease_seconds,
+        connections=2 if worker_process else settings.workers + 4,
+    )
     metrics = Metrics()
     metrics.watch_queue(store.counts)
-    pool: WorkerPool | WorkerProcess
+    routes = Routes.of(router.routes(), settings.bot_login)
+    pool: Workers
+    intake: DeliveryIntake
     if worker_process is not None:
         if github_factory is not None:
             raise ValueError("a worker process builds its own GitHub clients from the settings")
         pool = WorkerProcess(settings, metrics, worker_process)
+        intake = WriterProcess(settings, routes, on_stored=pool.wake)
     else:
         pool = WorkerPool(
             store, router, settings, metrics, github_factory or default_github_factory(settings)
         )
-    routes = Routes.of(router.routes(), settings.bot_login)
-    intake: Intake | WriterProcess
-    if worker_process is not None:
-        intake = WriterProcess(settings, routes, on_stored=pool.wake)
-    else:
         intake = Intake(store, routes, on_stored=pool.wake)
     handled = frozenset(router.events())
 
@@ -130,7 +114,7 @@ def create_app(
             "mlbot bot started",
             extra={
                 "version": __version__,
-                "database": str(settings.database),
+                "database": settings.store_location().shown(),
                 "workers": settings.workers,
                 "handled_events": sorted(handled),
                 "credentials_loaded": settings.credentials_loaded(),
@@ -139,10 +123,7 @@ def create_app(
         try:
             yield
         finally:
-            if isinstance(intake, WriterProcess):
-                await intake.aclose()
-            else:
-                intake.stop()
+            await intake.aclose()
             await run_in_threadpool(pool.stop)
             store.close()
             log.info("mlbot bot stopped")

@@ -23,11 +23,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from bot.server.admission import DUPLICATE, NEW, Refused
-from bot.server.intake import Intake
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
+from bot.server.roles import DeliveryIntake
 from bot.server.settings import Settings
-from bot.server.writer_process import WriterProcess
 from bot.webhooks.router import Router
 from bot.webhooks.signature import verify
 
@@ -101,7 +100,7 @@ class WebhookEndpoint:
     """The ASGI callable serving `POST /webhook` for one app."""
 
     def __init__(
-        self, settings: Settings, router: Router, intake: Intake | WriterProcess, metrics: Metrics
+        self, settings: Settings, router: Router, intake: DeliveryIntake, metrics: Metrics
     ) -> None:
         self._intake = intake
         self._metrics = metrics

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
-from bot.server.queue import JobStore, NewJob
+from bot.server.store.jobs import DeliveryStore, NewJob
 
 _MAX_BATCH = 256
 # A big push can take a while to validate: not on the event loop.
@@ -26,7 +26,7 @@ class Intake:
 
     def __init__(
         self,
-        store: JobStore,
+        store: DeliveryStore,
         routes: Routes,
         on_stored: Callable[[int], None] | None = None,
     ) -> None:
@@ -50,6 +50,9 @@ class Intake:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.stop)
 
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

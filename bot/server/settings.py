@@ -7,6 +7,7 @@ says whether enough was given to authenticate.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +15,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import InputError
+from bot.server.store import location
+from bot.server.store.jobs import DEFAULT_LEASE_SECONDS
 
 # GitHub caps webhook payloads at 25 MB and does not deliver larger ones.
 GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
@@ -33,7 +36,13 @@ class Settings(BaseSettings):
     private_key_path: Path | None = Field(default=None, description="File holding the PEM key.")
     github_token: SecretStr | None = Field(default=None, description="Token for simple setups.")
     github_url: str = Field(default="https://api.github.com", description="REST API root.")
-    database: Path = Field(default=Path(".mlbot/queue.sqlite3"), description="SQLite queue file.")
+    database: str = Field(
+        default=".mlbot/queue.sqlite3",
+        description=(
+            "Where deliveries and jobs are stored: an SQLite file (one replica)"
+            " or postgresql://user:password@host/db (several replicas)."
+        ),
+    )
     queue_sync: Literal["full", "normal"] = Field(
         default="full",
         description=(
@@ -51,6 +60,12 @@ class Settings(BaseSettings):
             " short, acknowledging deliveries (GitHub waits 10 s) goes before running jobs."
         ),
     )
+    lease_seconds: float = Field(
+        default=DEFAULT_LEASE_SECONDS,
+        ge=1,
+        le=3600,
+        description="How long a running job is its replica's without a renewal.",
+    )
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before dead-letter.")
     retry_base_seconds: float = Field(default=2.0, ge=0, description="First retry delay.")
     retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest retry delay.")
@@ -65,6 +80,15 @@ class Settings(BaseSettings):
         if value is None:
             return None
         return SecretStr(value.get_secret_value().replace("\\n", "\n"))
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
+
+    def store_location(self) -> location.Location:
+        """The store MLBOT_DATABASE names; InputError, saying what would do, for anything else."""
+        return location.parse(self.database)
 
     @field_validator("github_url")
     @classmethod
@@ -108,6 +132,8 @@ class Settings(BaseSettings):
         values = [s.decode() for s in self.webhook_secrets()]
         if self.github_token is not None:
             values.append(self.github_token.get_secret_value())
+        with contextlib.suppress(InputError):  # an unusable setting is refused elsewhere
+            values += self.store_location().secrets()
         key = self.private_key_pem()
         if key:
             values.append(key)

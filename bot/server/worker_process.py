@@ -20,15 +20,15 @@ Crash semantics are those of threads in one process: the child asks the
 kernel to kill it when its parent dies (Linux `PR_SET_PDEATHSIG`), so a
 `kill -9` of the server stops the jobs mid-run, and the next start resumes
 them. Whatever the platform, the child holds an exclusive lock on
-`<database>.workers.lock` while it runs jobs, so two worker processes never
-run (or requeue) the jobs of one queue at once. The parent restarts a child
-that exits unexpectedly.
+`<database>.workers.lock` while it runs jobs on an SQLite store, so two
+worker processes never run (or requeue) the jobs of one file at once; on
+PostgreSQL, replicas' workers share the store and leases keep them apart.
+The parent restarts a child that exits unexpectedly.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -38,16 +38,24 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from pydantic import SecretStr
-
+from bot.server import logs
+from bot.server.children import (
+    DEFAULT_ROUTER,
+    die_with_parent,
+    load_router,
+    read_settings,
+    settings_line,
+)
+from bot.server.github_clients import default_github_factory
 from bot.server.metrics import Metrics
 from bot.server.settings import Settings
+from bot.server.store import SqliteLocation, make_store
+from bot.server.workers import WorkerPool
 
 log = logging.getLogger("mlbot.workers")
 
-DEFAULT_ROUTER = "bot.webhooks.handlers:router"
 _READY = "ready"
 _RESTART_DELAY_SECONDS = 1.0
 # Metric families a child may update, and how: nothing else is accepted from the pipe.
@@ -57,20 +65,6 @@ _RELAYED = {
     "github_requests": "inc",
     "github_errors": "inc",
 }
-
-
-def load_router(spec: str) -> Any:
-    """The object named by `module:attribute`."""
-    module, _, attribute = spec.partition(":")
-    return getattr(importlib.import_module(module), attribute or "router")
-
-
-def settings_line(settings: Settings) -> bytes:
-    values = {
-        name: value.get_secret_value() if isinstance(value, SecretStr) else value
-        for name, value in settings
-    }
-    return json.dumps(values, default=str).encode() + b"\n"
 
 
 class WorkerProcess:
@@ -261,19 +255,11 @@ class MetricsRelay:
             data = data[os.write(self._fd, data) :]
 
 
-def die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _lock_queue(database: Path) -> IO[bytes] | None:
+    """Wait for an SQLite store's worker lock (an earlier child may still be finishing).
 
-        pr_set_pdeathsig = 1
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the request above took effect
-        os._exit(1)
-
-
-def _lock_queue(database: Path) -> IO[bytes]:
-    """Wait for the queue's worker lock (an earlier child may still be finishing)."""
+    A PostgreSQL store needs none: replicas share it, leases keep them apart.
+    """
     handle = open(Path(f"{database}.workers.lock"), "ab")  # noqa: SIM115 (held until exit)
     try:
         import fcntl
@@ -289,19 +275,19 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group; the server decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin = sys.stdin.buffer
-    settings = Settings(_env_file=None, **json.loads(stdin.readline()))
+    settings = read_settings(stdin.readline())
     if settings.worker_nice:
         # Never lower: anyone may raise a process's niceness, only root may lower it.
         os.nice(settings.worker_nice)
-
-    from bot.server import logs
-    from bot.server.app import default_github_factory
-    from bot.server.queue import JobStore
-    from bot.server.workers import WorkerPool
-
     logs.configure(settings.log_level, settings.secret_values())
-    lock = _lock_queue(settings.database)
-    store = JobStore(settings.database, settings.queue_sync)
+    location = settings.store_location()
+    lock = _lock_queue(location.path) if isinstance(location, SqliteLocation) else None
+    store = make_store(
+        location,
+        intake_sync=settings.queue_sync,
+        lease_seconds=settings.lease_seconds,
+        connections=settings.workers + 4,
+    )
     store.open()
     relay = MetricsRelay(sys.stdout.buffer)
     pool = WorkerPool(
@@ -327,7 +313,8 @@ def main(argv: list[str]) -> int:
         pool.stop()
         relay.close()
         store.close()
-        lock.close()
+        if lock is not None:
+            lock.close()
     return 0
 
 

@@ -22,14 +22,15 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from bot.server.errors import is_transient, retry_after
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
-from bot.server.queue import DEAD, DONE, QUEUED, Job, JobStore, Outcome
 from bot.server.settings import Settings
+from bot.server.store.jobs import DEAD, DONE, QUEUED, Job, JobStore, Outcome
 from bot.webhooks.context import GitHubFactory, JobContext
 from bot.webhooks.payloads import parse
 from bot.webhooks.router import Router
@@ -85,14 +86,15 @@ class WorkerPool:
         self._dispatcher: threading.Thread | None = None
         self._last_prune = 0.0
         self._stop_deadline = 0.0
+        # Leases are renewed three times per lease, and taken over from dead owners twice.
+        self._upkeep_every = settings.lease_seconds / 3
+        self._next_upkeep = 0.0
+        self._unlisten: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        requeued, buried = self._store.recover(self._settings.max_attempts)
-        if requeued or buried:
-            log.warning(
-                "jobs interrupted by a restart",
-                extra={"requeued": requeued, "dead_lettered": buried},
-            )
+        self._recover()
+        self._next_upkeep = time.monotonic() + self._upkeep_every
+        self._unlisten = self._store.listen(self.wake)
         self._stopping = False
         self._woken = True
         for n in range(self._settings.workers):
@@ -114,6 +116,7 @@ class WorkerPool:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to timeout); one still running is resumed next start."""
+        self._unlisten()
         with self._cond:
             self._stopping = True
             self._stop_deadline = time.monotonic() + timeout
@@ -148,11 +151,16 @@ class WorkerPool:
                     news, idle = self._has_news(), self._idle()
                 if not news:
                     # Every thread busy: one that finishes says so. Otherwise sleep
-                    # until new jobs are stored, or the next retry comes due.
+                    # until new jobs are stored, or the next retry comes due;
+                    # never past the next renewal of the leases.
                     timeout = self._idle_wait() if idle else None  # a read: not under the lock
+                    upkeep = max(0.0, self._next_upkeep - time.monotonic())
+                    timeout = upkeep if timeout is None else min(timeout, upkeep)
                     with self._cond:
                         if not self._has_news() and not self._cond.wait(timeout):
                             self._woken = True
+                if time.monotonic() >= self._next_upkeep:
+                    self._upkeep()
                 with self._cond:
                     finished, self._finished = self._finished, []
                     idle, stopping = self._idle(), self._stopping
@@ -226,6 +234,25 @@ class WorkerPool:
             except Exception:
                 log.exception("the queue could not take back unstarted jobs")
 
+    def _recover(self) -> None:
+        requeued, buried = self._store.recover(self._settings.max_attempts)
+        if requeued or buried:
+            log.warning(
+                "jobs whose worker stopped taken over",
+                extra={"requeued": requeued, "dead_lettered": buried},
+            )
+            with self._cond:
+                self._woken = True
+
+    def _upkeep(self) -> None:
+        """Keep this owner's leases, and take over the jobs of owners whose lease ran out."""
+        self._next_upkeep = time.monotonic() + self._upkeep_every
+        try:
+            self._store.renew()
+            self._recover()
+        except Exception:
+            log.exception("the store could not renew the leases; retrying")
+
     def _idle_wait(self) -> float:
         try:
             due = self._store.next_due()
@@ -277,6 +304,7 @@ class WorkerPool:
             log=bound,
             github_factory=self._github_factory,
             handled_events=self._handled,
+            model_lock=self._store.model_lock,
         )
         label = event_label(job.event, self._handled)
         started = time.monotonic()

@@ -40,10 +40,12 @@ import subprocess
 import sys
 from typing import Any
 
+from bot.server import logs
 from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
-from bot.server.queue import NewJob
+from bot.server.children import die_with_parent, read_settings, settings_line
 from bot.server.settings import Settings
-from bot.server.worker_process import die_with_parent, settings_line
+from bot.server.store import make_store
+from bot.server.store.jobs import DeliveryStore, NewJob
 
 log = logging.getLogger("mlbot.intake")
 
@@ -54,7 +56,7 @@ _READ_BYTES = 1 << 20
 
 
 class WriterProcess:
-    """The server's side: as `Intake` (start, alive, store), but closed with `await aclose()`."""
+    """The server's side of the queue writer in a child process (`Intake` is the thread)."""
 
     def __init__(self, settings: Settings, routes: Routes, on_stored: Any = None) -> None:
         self._settings = settings
@@ -265,7 +267,7 @@ def _request(frame: bytes) -> Request:
     return int(request_id), delivery_id, event, frame[header_end:]
 
 
-def _handle(requests: list[Request], store: Any, routes: Routes) -> list[list[Any]]:
+def _handle(requests: list[Request], store: DeliveryStore, routes: Routes) -> list[list[Any]]:
     """Admit each delivery, store the jobs in one transaction, and say what became of each."""
     answers: list[list[Any]] = []
     jobs: list[tuple[list[Any], NewJob]] = []
@@ -306,15 +308,13 @@ def main(argv: list[str]) -> int:
     fd, parent = int(argv[0]), int(argv[1])
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop
-    settings = Settings(_env_file=None, **json.loads(sys.stdin.buffer.readline()))
+    settings = read_settings(sys.stdin.buffer.readline())
     routes = Routes.of(map(tuple, json.loads(sys.stdin.buffer.readline())), settings.bot_login)
-
-    from bot.server import logs
-    from bot.server.queue import JobStore
-
     logs.configure(settings.log_level, settings.secret_values())
     sock = socket.socket(fileno=fd)
-    store = JobStore(settings.database, settings.queue_sync)
+    store: DeliveryStore = make_store(
+        settings.store_location(), intake_sync=settings.queue_sync, connections=2
+    )
     store.open()
     _send(sock, [[0, "ready"]])
     buffer = bytearray()

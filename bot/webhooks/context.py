@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,13 @@ if TYPE_CHECKING:
     from bot.server.settings import Settings
 
 GitHubFactory = Callable[[int | None], Any]
+# Held around a registry write to one model (repository, model): one writer across replicas.
+ModelLock = Callable[[str, str], AbstractContextManager[None]]
+
+
+@contextmanager
+def _unlocked(repo: str, model: str) -> Iterator[None]:
+    yield
 
 
 @dataclass
@@ -33,6 +41,7 @@ class JobContext:
     github_factory: GitHubFactory = field(repr=False)
     # Every event the running router handles (what the App should subscribe to).
     handled_events: frozenset[str] = frozenset()
+    model_lock: ModelLock = field(default=_unlocked, repr=False)
 
     @cached_property
     def github(self) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.chatops import checks
+from bot.commands.approve_comments import approve_intents
 from bot.policy.schema import StagePolicy
 
 
@@ -107,33 +108,30 @@ def test_issue_approvals_come_from_owners_approve_comments_after_the_request() -
         comment("erin", "/approve", 9),  # not an owner
     ]
     got = checks.issue_approvals(
-        comments,
+        approve_intents(comments, "mlbot[bot]"),
         owners=["alice", "bob", "dave"],
         since=since,
         requester="carol",
         allow_self_approval=True,
-        bot_login="mlbot[bot]",
     )
     assert got.approvers == ()
     assert any("erin is not a code owner" in d for d in got.discarded)
 
     later = [*comments, comment("dave", "/approve", 10), comment("dave", "/approve cancel", 11)]
     withdrawn = checks.issue_approvals(
-        later,
+        approve_intents(later, "mlbot[bot]"),
         owners=["alice", "bob", "dave"],
         since=since,
         requester="carol",
         allow_self_approval=True,
-        bot_login="mlbot[bot]",
     )
     assert withdrawn.approvers == ()
     counted = checks.issue_approvals(
-        later[:-1],
+        approve_intents(later[:-1], "mlbot[bot]"),
         owners=["alice", "bob", "dave"],
         since=since,
         requester="carol",
         allow_self_approval=True,
-        bot_login="mlbot[bot]",
     )
     assert counted.approvers == ("dave",)
 
@@ -146,7 +144,6 @@ def test_an_owner_asking_for_a_rollback_approves_it_when_the_policy_allows() -> 
         since=since,
         requester="bob",
         allow_self_approval=True,
-        bot_login="mlbot[bot]",
         requester_approves=True,
     )
     assert own.approvers == ("bob",)
@@ -156,7 +153,6 @@ def test_an_owner_asking_for_a_rollback_approves_it_when_the_policy_allows() -> 
         since=since,
         requester="bob",
         allow_self_approval=False,
-        bot_login="mlbot[bot]",
         requester_approves=True,
     )
     assert strict.approvers == ()

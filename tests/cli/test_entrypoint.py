@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["mlflow", "evidently", "dvc", "sklearn", "pandas", "fastapi", "rich"]
+HEAVY = ["mlflow", "evidently", "dvc", "sklearn", "pandas", "pandera", "ruamel", "fastapi", "rich"]
 
 
 def _imported_after(args: list[str]) -> set[str]:

@@ -59,3 +59,18 @@ def test_typos_get_a_suggestion_and_strangers_do_not():
     assert suggest("promte", known) == "promote"
     assert suggest("rolback", known) == "rollback"
     assert suggest("cc", known) is None
+
+
+def test_lines_end_only_where_commonmark_ends_them() -> None:
+    # U+2028 and friends are not line endings on GitHub: the quote swallows the command.
+    for sep in ("\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"):
+        assert find(f"> quoted{sep}/rollback cancer") == []
+    found = find("intro\r/status\r\n/help\n")
+    assert [(i.name, i.line) for i in found] == [("status", 2), ("help", 3)]
+
+
+def test_echoed_words_cannot_close_their_code_span() -> None:
+    from bot.rendering import code
+
+    assert code("@alice") == "`@alice`"
+    assert code("a ``` @alice ```") == "```` a ``` @alice ``` ````"

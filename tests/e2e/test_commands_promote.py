@@ -199,9 +199,9 @@ def test_arguments_are_checked_against_allowlists(world: World) -> None:
     world.settle()
     replies = world.command_replies(pr)
     said = "\n".join(replies)
-    assert "'fraud' is not a model configured" in said and "cancer, churn" in said
+    assert "`fraud` is not a model configured" in said and "cancer, churn" in said
     assert "cancer has no registered version v9.9.9" in said
-    assert "'moon' is not a stage" in said and "staging, production" in said
+    assert "`moon` is not a stage" in said and "staging, production" in said
     assert "unexpected word" in said
     assert world.live()["production"] == "v1.1.0"
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.cli import main
 from bot.errors import InputError
-from bot.ml.drift import detect, prepare
+from bot.ml.drift import detect
 from bot.policy.schema import DriftPolicy
 
 
@@ -52,20 +52,57 @@ def test_same_distribution_does_not_drift():
     assert result["dataset_drift"] is False
 
 
-def test_sampling_follows_the_policy_and_says_so():
+def test_every_row_is_judged_by_default_and_a_policy_sample_says_so():
     ref, cur = frames(n=3000)
-    prepared = prepare(ref, cur, DriftPolicy(sample_rows=1000))
-    assert len(prepared.reference) == 1000 and len(prepared.current) == 1000
-    assert "1,000 of 3,000 rows" in prepared.sampling["note"]
-    assert prepare(ref, cur, DriftPolicy(sample_rows=None)).sampling["note"] == "all rows used"
+    full = detect(ref, cur, DriftPolicy(), exclude=["label"])
+    assert full["sampling"]["note"] == "all rows used"
+    assert {c["reference_rows"] for c in full["columns"]} == {3000}
+    sampled = detect(ref, cur, DriftPolicy(sample_rows=1000), exclude=["label"])
+    assert "reference 1,000 of 3,000 rows" in sampled["sampling"]["note"]
+    assert {c["current_rows"] for c in sampled["columns"]} == {1000}
+
+
+def test_each_column_says_its_test_statistic_threshold_and_effect():
+    ref, cur = frames(n=3000, shift=0.5)
+    ref["a"] += 10  # a mean far from zero, so a percentage change means something
+    cur["a"] += 10
+    by_column = {c["column"]: c for c in detect(ref, cur, DriftPolicy())["columns"]}
+    a = by_column["a"]
+    assert (a["test"], a["method"], a["score_kind"]) == (
+        "wasserstein",
+        "Wasserstein distance (normed)",
+        "distance",
+    )
+    assert a["threshold"] == 0.1 and a["drifted"] is True
+    assert a["effect"]["kind"] == "mean"
+    assert a["effect"]["mean_change_pct"] == pytest.approx(5.0, abs=1.0)  # 10 -> 10.5
+    assert a["effect"]["mean_change_in_std"] == pytest.approx(0.5, abs=0.1)
+    c = by_column["c"]
+    assert (c["test"], c["column_type"], c["effect"]["kind"]) == ("jensenshannon", "cat", "share")
+    assert c["effect"]["category"] in {"x", "y", "z"}
+    small = {c["column"]: c for c in detect(*frames(n=300), DriftPolicy())["columns"]}
+    assert small["a"]["score_kind"] == "p_value" and small["a"]["test"] == "ks"
+
+
+def test_columns_evidently_does_not_test_are_listed_not_counted():
+    ref, cur = frames()
+    for frame in (ref, cur):
+        frame["when"] = pd.date_range("2024-01-01", periods=len(frame), freq="h")
+        frame["count"] = np.arange(len(frame), dtype="uint32")
+    result = detect(ref, cur, DriftPolicy(), exclude=["label"])
+    assert {s["column"]: s["column_type"] for s in result["not_tested"]} == {
+        "when": "datetime",
+        "count": "unknown",
+    }
+    assert result["columns_total"] == 3
 
 
 def test_no_common_columns_and_empty_frames_are_input_errors():
     ref, cur = frames()
     with pytest.raises(InputError, match="no column in common"):
-        prepare(ref[["a"]], cur[["b"]], DriftPolicy())
+        detect(ref[["a"]], cur[["b"]], DriftPolicy())
     with pytest.raises(InputError, match="current data has no rows"):
-        prepare(ref, cur.head(0), DriftPolicy())
+        detect(ref, cur.head(0), DriftPolicy())
 
 
 def test_cli_writes_json_markdown_and_html_with_exit_codes(tmp_path, capsys):
@@ -85,10 +122,36 @@ def test_cli_writes_json_markdown_and_html_with_exit_codes(tmp_path, capsys):
     )
     assert code == 1
     data = json.loads((out / "drift.json").read_text())
-    assert data["dataset_drift"] is True
+    assert data["dataset_drift"] is True and data["report"] is None
     body = (out / "drift.md").read_text()
-    assert "Data drift detected" in body and "| `a` |" in body and "report.html" in body
-    assert (out / "report.html").stat().st_size > 1000
+    assert "Data drift detected" in body and "| `a` |" in body
+    assert not (out / "report.html").exists()  # the verdict never builds Evidently's report
+
+    html = tmp_path / "report" / "drift.html"
+    big_ref, big_cur = frames(n=2500, shift=1.5)
+    big_ref.to_parquet(tmp_path / "big_ref.parquet", index=False)
+    big_cur.to_csv(tmp_path / "big_cur.csv", index=False)
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "mlbot.yml").write_text("overrides:\n  drift: {report_rows: 1000}\n")
+    code = main(
+        [
+            *args,
+            "--reference",
+            str(tmp_path / "big_ref.parquet"),
+            "--current",
+            str(tmp_path / "big_cur.csv"),
+            "--report",
+            str(html),
+        ]
+    )
+    assert code == 1
+    data = json.loads((out / "drift.json").read_text())
+    assert data["report"] == str(html) and html.stat().st_size > 1000
+    assert data["sampling"]["note"] == "all rows used"
+    assert data["report_sampling"]["reference_used"] == 1000
+    assert "sampled uniformly at random" in data["report_sampling"]["note"]
+    assert "drift.html" in (out / "drift.md").read_text()
+    assert "report: sampled uniformly at random" in capsys.readouterr().out
 
     ref.to_csv(tmp_path / "same.csv", index=False)
     assert (

@@ -192,12 +192,16 @@ def test_the_story_leaves_the_same_registry(backend: Backend) -> None:
                 "latest": "v0.2.0",
                 "stages": {"staging": "v0.2.0", "production": "v0.1.0"},
                 "deprecated": ["v0.3.0"],
+                "from_tags": [],
+                "active": True,
             },
             "fraud": {
                 "versions": ["v0.1.0"],
                 "latest": "v0.1.0",
                 "stages": {"staging": "v0.1.0"},
                 "deprecated": [],
+                "from_tags": [],
+                "active": True,
             },
         }
     }
@@ -259,7 +263,9 @@ def test_the_story_leaves_the_same_registry(backend: Backend) -> None:
     ]
     by_tag = {e["tag"]: e for e in history}
     assert by_tag["churn#production#2"]["approved_by"] == ["bob", "carol"]
-    assert by_tag["churn#production#6"]["commit"] == commit_of(b, "roll back")
+    assert by_tag["churn#production#6"]["registry_commit"] == commit_of(b, "roll back")
+    # As gto reads it: the assignment names the commit the version was registered at.
+    assert by_tag["churn#production#6"]["commit"] == by_tag["churn@v0.1.0"]["commit"]
     assert by_tag["churn#production#6"]["refs"] == ["#7"]
     assert (
         by_tag["churn#production#6"]["timestamp"]
@@ -392,7 +398,14 @@ def _transcript(b: Backend) -> dict:
         "tags": name(tags),
         "show": views.show(b.store),
         "history": {
-            m: [{**e, "commit": name(e["commit"] or "")} for e in views.history(b.store, m)]
+            m: [
+                {
+                    **e,
+                    "commit": name(e["commit"]),
+                    "registry_commit": name(e["registry_commit"] or ""),
+                }
+                for e in views.history(b.store, m)
+            ]
             for m in ("churn", "fraud")
         },
         "files": b.git("ls-tree", "-r", "main", "registry/"),

@@ -69,7 +69,10 @@ def test_gto_history_agrees_with_mlbot_history(repo):
         ]
     churn = repo.ok("registry", "history", "churn", "--json").json()
     rollback = next(e for e in churn if e["tag"] == "churn#production#6")
-    assert rollback["commit"] == repo.git("log", "-1", "--format=%H", "--grep", "roll back").strip()
+    assert (
+        rollback["registry_commit"]
+        == repo.git("log", "-1", "--format=%H", "--grep", "roll back").strip()
+    )
 
 
 def test_no_name_at_created_tag_and_one_version_per_commit(repo):

@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bot.server.queue import JobStore
 from bot.server.settings import Settings
+from bot.server.store import make_store
 from bot.webhooks.signature import sign
 
 SECRET = "test-webhook-secret"
@@ -157,7 +157,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
 
 
 def job_state(database: Path, delivery_id: str) -> str | None:
-    store = JobStore(database)
+    store = make_store(database)
     try:
         job = store.get(delivery_id)
     finally:
@@ -166,7 +166,7 @@ def job_state(database: Path, delivery_id: str) -> str | None:
 
 
 def queue_counts(database: Path) -> dict[str, int]:
-    store = JobStore(database)
+    store = make_store(database)
     try:
         return store.counts()
     finally:

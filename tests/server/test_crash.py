@@ -59,11 +59,12 @@ def test_a_job_interrupted_by_kill_9_completes_exactly_once_after_restart(tmp_pa
     try:
         with httpx.Client(base_url=first.url) as client:
             assert deliver(client, "issue_comment", COMMENT, "crash-1").status_code == 202
-        wait_for(lambda: lines(tmp_path / "started"), what="the handler to start")
+        pid_file = tmp_path / "pid-crash-1-1"
+        wait_for(lambda: lines(pid_file), what="the handler to start")
     finally:
         first.kill9()
     # Whatever process ran the handler died with the server: nothing runs the job now.
-    handler_pid = int((tmp_path / "pid-crash-1-1").read_text())
+    handler_pid = int(pid_file.read_text())
     wait_for(lambda: not running(handler_pid), what="the job's process to die")
     if factory == "make_process_app":
         assert handler_pid != first.proc.pid

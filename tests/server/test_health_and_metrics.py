@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.server.app import create_app
-from bot.server.queue import inbox_path
+from bot.server.store.sqlite import inbox_path
 from bot.webhooks.router import Router
 from tests.server.live import deliver, live_server, settings_for, wait_for
 
@@ -86,7 +87,7 @@ def test_a_delivery_the_queue_cannot_store_gets_503_not_an_acknowledgement(tmp_p
     settings = settings_for(tmp_path)
     app = create_app(settings, router=router, github_factory=lambda _id: None)
     with live_server(app) as url, httpx.Client(base_url=url) as client:
-        with sqlite3.connect(inbox_path(settings.database)) as conn:
+        with sqlite3.connect(inbox_path(Path(settings.database))) as conn:
             conn.execute("DROP TABLE deliveries")
         response = deliver(client, "ping", {"zen": "z"}, "lost-1")
         assert response.status_code == 503

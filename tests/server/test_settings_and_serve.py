@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.server.settings import Settings
+from bot.server.store.location import PostgresLocation, SqliteLocation, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +35,7 @@ def test_settings_come_from_mlbot_variables(env, tmp_path):
     settings = Settings()
     assert settings.webhook_secrets() == [b"new", b"old"]
     assert settings.github_url == "https://ghe.example.com/api/v3"
-    assert settings.database == tmp_path / "q.db"
+    assert settings.store_location() == SqliteLocation(tmp_path / "q.db")
     assert settings.workers == 3
 
 
@@ -84,6 +86,48 @@ def test_mlbot_serve_names_an_invalid_variable(tmp_path):
     result = run_serve({"MLBOT_WEBHOOK_SECRET": "s", "MLBOT_WORKERS": "many"})
     assert result.returncode == 2
     assert "MLBOT_WORKERS is invalid" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "database, says",
+    [
+        ("mysql://u:pw@db/mlbot", "uses mysql://, which mlbot cannot store its queue in"),
+        ("postgresql:mlbot", "must be postgresql://host/db"),
+        ("postgresql:///mlbot", "names no host"),
+        ("sqlite://relative.db", "must be sqlite:///path/to/file"),
+        ("  ", "MLBOT_DATABASE is empty"),
+    ],
+)
+def test_mlbot_serve_refuses_a_database_it_cannot_use_and_creates_nothing(tmp_path, database, says):
+    env = {"MLBOT_WEBHOOK_SECRET": "s", "MLBOT_DATABASE": database}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "1"],
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("MLBOT_")}, **env,
+             "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "pw" not in result.stderr.replace(says, "")
+    assert list(tmp_path.iterdir()) == []  # no folder named after the URL
+
+
+def test_a_postgresql_url_is_the_networked_store_and_its_password_stays_out_of_logs():
+    settings = Settings(
+        _env_file=None,
+        webhook_secret="s",
+        database="postgresql://bot:p%40ss-w0rd@db.internal:5432/mlbot?sslmode=require",
+    )
+    where = settings.store_location()
+    assert isinstance(where, PostgresLocation)
+    assert where.shown() == "postgresql://bot:***@db.internal:5432/mlbot?sslmode=require"
+    assert "p%40ss-w0rd" in settings.secret_values()  # scrubbed from every log line
+    query = parse("postgres://db.internal/mlbot?user=bot&password=hunter2")
+    assert "hunter2" not in query.shown() and query.secrets() == ["hunter2"]
+    assert parse("sqlite:////data/q.db") == SqliteLocation(Path("/data/q.db"))
 
 
 def test_serve_is_listed_in_the_cli():

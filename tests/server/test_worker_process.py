@@ -196,7 +196,7 @@ def test_a_delivery_crosses_to_the_queue_writer_unchanged():
 @pytest.mark.parametrize("installation", [None, {"id": 0}, {"id": 4242}])
 def test_the_queue_writer_admits_routes_and_stores_what_it_is_sent(tmp_path, action, installation):
     from bot.server.admission import Routes
-    from bot.server.queue import JobStore
+    from bot.server.store.sqlite import SqliteStore
     from bot.server.writer_process import _handle
 
     routes = Routes.of([("issue_comment", "created"), ("ping", None)], "mlbot[bot]")
@@ -208,7 +208,7 @@ def test_the_queue_writer_admits_routes_and_stores_what_it_is_sent(tmp_path, act
         "sender": {"login": "bob"},
         **({"installation": installation} if installation else {}),
     }
-    store = JobStore(tmp_path / "q.db")
+    store = SqliteStore(tmp_path / "q.db")
     store.open()
     body = json.dumps(comment).encode()
     own = json.dumps({**comment, "sender": {"login": "mlbot[bot]"}}).encode()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.chatops import pending
 from bot.chatops.context import RepoContext
+from bot.commands import pending
+from bot.commands.request import digest
 
 BOT = "mlbot[bot]"
 
@@ -20,8 +21,11 @@ def comment(cid: int, user: str, body: str, *, minute: int, edited: bool = False
     }
 
 
-def waiting(key: str, minute: int, *, edited: bool = False, head: str = "h" * 40) -> dict:
-    body = f"<!-- mlbot:pending {key} part 1 head={head} expires=4102444800 -->\n⏳ Waiting"
+def waiting(
+    key: str, minute: int, *, edited: bool = False, head: str = "h" * 40, line: str = "/promote"
+) -> dict:
+    marker = f"head={head} expires=4102444800 digest={digest(line)}"
+    body = f"<!-- mlbot:pending {key} part 1 {marker} -->\n⏳ Waiting"
     return comment(9000 + minute, BOT, body, minute=minute, edited=edited)
 
 
@@ -35,26 +39,39 @@ def test_a_command_with_an_unedited_pending_reply_is_pending() -> None:
     rc = context(
         [
             comment(100, "carol", "Please:\n/promote cancer to production", minute=1),
-            waiting("100.2", 2),
+            waiting("100.2", 2, line="/promote cancer to production"),
         ]
     )
     (found,) = pending.find(rc, 7, "main", is_pull=True)
+    assert found.changed is None
     assert found.request.requester == "carol"
     assert found.request.invocation.args == ("cancer", "to", "production")
     assert found.head == "h" * 40 and found.expires == 4102444800
 
 
-def test_edits_replies_bots_and_other_commands_end_or_never_start_a_wait() -> None:
+def test_edits_end_a_wait_with_a_reason_whatever_the_timestamps_say() -> None:
     rc = context(
         [
-            comment(100, "carol", "/promote", minute=1, edited=True),  # edited request
+            comment(100, "carol", "/promote", minute=1, edited=True),  # edited, timestamps say
             waiting("100.1", 2),
+            comment(101, "carol", "/promote cancer v1.3.0", minute=3),  # same second, new text
+            waiting("101.1", 4),
+            comment(102, "carol", "/status", minute=5),  # the line is not a command that waits
+            waiting("102.1", 6),
+        ]
+    )
+    found = {p.request.key: p.changed for p in pending.find(rc, 7, "main", is_pull=False)}
+    assert set(found) == {"100.1", "101.1", "102.1"}
+    assert all(found.values()), found
+
+
+def test_replies_bots_and_closed_commands_never_start_a_wait() -> None:
+    rc = context(
+        [
             comment(101, "carol", "/promote", minute=3),
             waiting("101.1", 4, edited=True),  # edited pending reply
             comment(102, "ci[bot]", "/promote", minute=5),  # a bot asked
             waiting("102.1", 6),
-            comment(103, "carol", "/status", minute=7),  # not a command that waits
-            waiting("103.1", 8),
             comment(104, "carol", "/promote", minute=9),
             waiting("104.1", 10),
             comment(9911, BOT, "<!-- mlbot:done 104.1 part 1 -->\n✅ done", minute=11),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.chatops import replies
-from bot.chatops.context import Request
+from bot.commands import gated, replies
 from bot.commands.grammar import Invocation
+from bot.commands.request import Request, digest
 from bot.policy.verdict import Check
 
 LIMIT = 65_536
@@ -21,7 +21,7 @@ def request(line: int = 1, text: str = "/promote cancer") -> Request:
         comment_id=4242,
         comment_url="https://github.com/acme/models/pull/7#issuecomment-4242",
         created_at=dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc),
-        invocation=Invocation("promote", ("cancer",), line, text),
+        invocation=Invocation("promote", ("cancer",), line, text, text),
         default_branch="main",
         bot_login="mlbot[bot]",
     )
@@ -81,10 +81,8 @@ def test_a_reply_past_githubs_limit_is_split_into_marked_parts_that_each_render(
         assert f"value {i}" in text
 
 
-def test_a_pending_marker_carries_the_head_and_expiry_it_was_judged_on() -> None:
-    from bot.chatops import pending
-
-    extra = pending.marker_extra("a" * 40, 72, now=1_000_000)
+def test_a_pending_marker_carries_the_head_expiry_and_digest_it_was_judged_on() -> None:
+    extra = gated.pending_marker(request(), "a" * 40, 72, 1_000_000, {"removes": "v1.1.0"})
     reply = replies.Reply(
         "pending",
         "pending",
@@ -109,6 +107,8 @@ def test_a_pending_marker_carries_the_head_and_expiry_it_was_judged_on() -> None
         "part": "1",
         "head": "a" * 40,
         "expires": str(1_000_000 + 72 * 3600),
+        "digest": digest("/promote cancer"),
+        "removes": "v1.1.0",
     }
     assert "approve this pull request with a review" in body
 

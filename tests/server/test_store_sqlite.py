@@ -1,55 +1,25 @@
-"""The SQLite queue on its own: states, redeliveries, recovery after a crash, retention."""
+"""What only the SQLite store does: two files, upgrades in place, restart recovery.
+
+The behaviour both backends share is in test_store_backends.py.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 
 import pytest
 
-from bot.server.queue import DEAD, DONE, QUEUED, JobStore, NewJob, Outcome
+from bot.server.store.jobs import DONE, NewJob
+from bot.server.store.sqlite import SqliteStore as JobStore
 
 
 def job(delivery_id: str) -> NewJob:
     return NewJob(delivery_id, "issue_comment", "created", 7, b'{"x": 1}')
 
 
-def test_a_delivery_id_is_stored_once_even_twice_in_one_batch(tmp_path):
-    store = JobStore(tmp_path / "q.db")
-    store.open()
-    assert store.insert_many([job("a"), job("b"), job("a")]) == [True, True, False]
-    assert store.insert_many([job("b"), job("c")]) == [False, True]
-    assert store.counts()["queued"] == 3
-
-
-def test_jobs_are_claimed_oldest_first_and_finish_once(tmp_path):
-    store = JobStore(tmp_path / "q.db")
-    store.open()
-    store.insert_many([job("a")])
-    store.insert_many([job("b")])
-    first, second = store.claim(), store.claim()
-    assert (first.delivery_id, second.delivery_id) == ("a", "b")
-    assert (first.state, first.attempts) == ("running", 1)
-    assert store.claim() is None
-    store.complete(first.seq)
-    store.bury(second.seq, "broken")
-    assert store.counts() == {"queued": 0, "running": 0, "done": 1, "dead": 1}
-    assert store.get("b").last_error == "broken"
-
-
-def test_a_job_retried_later_is_not_claimed_before_its_time(tmp_path):
-    store = JobStore(tmp_path / "q.db")
-    store.open()
-    store.insert_many([job("a")])
-    claimed = store.claim()
-    store.retry_later(claimed.seq, time.time() + 3600, "502")
-    assert store.claim() is None
-    again = store.claim(now=time.time() + 3601)
-    assert (again.delivery_id, again.attempts) == ("a", 2)
-
-
-def test_recovery_requeues_interrupted_jobs_and_buries_those_out_of_attempts(tmp_path):
+def test_a_restart_takes_back_interrupted_jobs_at_once_without_waiting_for_leases(tmp_path):
+    # One replica: whoever held a running job before this store opened is gone.
     store = JobStore(tmp_path / "q.db")
     store.open()
     store.insert_many([job("a"), job("b")])
@@ -66,17 +36,13 @@ def test_recovery_requeues_interrupted_jobs_and_buries_those_out_of_attempts(tmp
     assert reopened.get("b").state == "queued"
 
 
-def test_old_finished_jobs_are_pruned_but_not_dead_ones(tmp_path):
+def test_pruning_a_job_removes_its_delivery_from_the_inbox_file(tmp_path):
     store = JobStore(tmp_path / "q.db")
     store.open()
     store.insert_many([job("a"), job("b")])
     store.complete(store.claim().seq)
     store.bury(store.claim().seq, "x")
-    assert store.prune(older_than_seconds=3600) == 0
     assert store.prune(older_than_seconds=-1) == 1
-    assert store.counts() == {"queued": 0, "running": 0, "done": 0, "dead": 1}
-    assert store.get("a") is None
-    assert store.get("b").payload == b'{"x": 1}'
     with sqlite3.connect(tmp_path / "q.inbox.db") as conn:  # the pruned job's delivery went too
         assert conn.execute("SELECT delivery_id FROM deliveries").fetchall() == [("b",)]
 
@@ -131,32 +97,6 @@ def test_a_queue_of_an_earlier_release_is_upgraded_without_losing_a_job(tmp_path
     assert store.get("new").payload == b'{"x": 1}'
 
 
-def test_jobs_are_claimed_in_batches_oldest_first_and_their_ends_recorded_together(tmp_path):
-    store = JobStore(tmp_path / "q.db")
-    store.open()
-    for name in "abc":
-        store.insert_many([job(name)])
-    first = store.claim_many(2)
-    assert [j.delivery_id for j in first] == ["a", "b"]
-    assert all(j.state == "running" and j.attempts == 1 and j.payload for j in first)
-    (c,) = store.claim_many(5)
-    assert store.claim_many(5) == []
-    a, b = first
-    store.finish_many(
-        [
-            Outcome(a.seq, DONE),
-            Outcome(b.seq, QUEUED, "502", time.time() + 3600),
-            Outcome(c.seq, DEAD, "bug"),
-        ]
-    )
-    assert store.counts() == {"queued": 1, "running": 0, "done": 1, "dead": 1}
-    assert store.claim_many(5) == []  # b is not due yet
-    (again,) = store.claim_many(5, now=time.time() + 3601)
-    assert (again.delivery_id, again.attempts, again.last_error) == ("b", 2, "502")
-    store.release([again.seq])  # claimed, never started: not an attempt
-    assert (store.get("b").state, store.get("b").attempts) == ("queued", 1)
-
-
 def test_deliveries_not_yet_taken_in_by_the_workers_count_as_queued(tmp_path):
     store = JobStore(tmp_path / "q.db")
     store.open()
@@ -194,3 +134,32 @@ def test_a_job_whose_delivery_is_gone_from_a_damaged_inbox_is_buried_not_claimed
         conn.execute("DELETE FROM deliveries WHERE delivery_id = 'a'")
     assert [j.delivery_id for j in store.claim_many(5)] == ["b"]
     assert store.counts() == {"queued": 0, "running": 1, "done": 0, "dead": 1}
+
+
+def test_a_store_of_the_last_release_gets_owners_and_leases_and_keeps_its_running_job(tmp_path):
+    # Two files, no owner or lease columns, schema version 0, a job left running.
+    with sqlite3.connect(tmp_path / "q.inbox.db") as inbox:
+        inbox.execute(
+            "CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " delivery_id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, action TEXT,"
+            " installation_id INTEGER, received_at REAL NOT NULL, payload BLOB NOT NULL)"
+        )
+        inbox.execute(
+            "INSERT INTO deliveries VALUES (1, 'was-running', 'ping', NULL, NULL, 1, x'7b7d')"
+        )
+    with sqlite3.connect(tmp_path / "q.db") as jobs:
+        jobs.executescript(
+            "CREATE TABLE jobs (seq INTEGER PRIMARY KEY, state TEXT NOT NULL DEFAULT 'queued',"
+            " attempts INTEGER NOT NULL DEFAULT 0, next_run_at REAL NOT NULL, started_at REAL,"
+            " finished_at REAL, last_error TEXT);"
+            "CREATE TABLE imported (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+            "INSERT INTO imported VALUES (1, 1);"
+            "INSERT INTO jobs VALUES (1, 'running', 1, 1, 1, NULL, NULL);"
+        )
+    store = JobStore(tmp_path / "q.db")
+    store.open()
+    assert store.recover(max_attempts=3) == (1, 0)
+    claimed = store.claim()
+    assert (claimed.delivery_id, claimed.attempts) == ("was-running", 2)
+    store.complete(claimed.seq)
+    assert store.get("was-running").state == DONE

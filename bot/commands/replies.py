@@ -2,10 +2,14 @@
 
 Every reply carries a hidden marker naming the command it answers
 (`<!-- mlbot:reply 1234.1 -->`: comment id and line) and its kind, so a
-retried job edits its earlier reply instead of posting a second one. A reply
-longer than GitHub's 65,536-character limit is cut with the metric
-comment's `split_markdown` (fences and `<details>` closed and reopened) into
-numbered parts, each with its own marker.
+retried job edits its earlier reply instead of posting a second one, and a
+replayed command finds it has an outcome already (`bot.commands.once`). A
+reply longer than GitHub's 65,536-character limit is cut with
+`split_markdown` (fences and `<details>` closed and reopened) into numbered
+parts, each with its own marker.
+
+Words a person wrote are echoed only through `code` (or `md`, which escapes
+HTML): inside a code span GitHub neither mentions `@someone` nor links `#12`.
 """
 
 from __future__ import annotations
@@ -16,27 +20,23 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.diff.render import GITHUB_COMMENT_LIMIT
+from bot.errors import UsageError
+from bot.rendering import code
 
 if TYPE_CHECKING:
-    from bot.chatops.context import RepoContext, Request
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import Request
+
+__all__ = ["Reply", "UsageError", "code", "post", "render"]
 
 Kind = Literal["done", "refused", "pending", "info", "usage", "error"]
 ICON = {"done": "✅", "refused": "❌", "pending": "⏳", "info": "ℹ️", "usage": "❓", "error": "⚠️"}
 _MARKER = re.compile(
-    r"<!-- mlbot:(?P<kind>reply|pending|done) (?P<key>\d+\.\d+)"
+    r"<!-- mlbot:(?P<kind>reply|pending|done) (?P<key>(?:[a-z][a-z-]*-)?\d+\.\d+)"
     r"(?: part (?P<part>\d+))?(?P<rest>[^>]*)-->"
 )
 # Room for the marker and the "part i of n" line ahead of each chunk.
 _PART_RESERVE = 300
-
-
-class UsageError(Exception):
-    """The command's words do not fit its grammar or its allowlists; says how to fix it."""
-
-    def __init__(self, message: str, fix: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Reply:
     kind: Kind
     template: str
     context: dict[str, Any] = field(default_factory=dict)
-    # "pending" replies carry state the completion re-checks (head SHA); see chatops.pending.
+    # "pending" replies carry what the completion re-checks (head, digest); see pending.
     marker_extra: str = ""
 
 
@@ -54,16 +54,7 @@ class Reply:
 def _env() -> Any:
     from bot import rendering
 
-    env = rendering.environment("bot.chatops")
-    env.filters["code"] = code
-    return env
-
-
-def code(value: object) -> str:
-    """Inline code that survives backticks in the value."""
-    text = " ".join(str(value).split())
-    ticks = "``" if "`" in text else "`"
-    return f"{ticks} {text} {ticks}" if ticks == "``" else f"`{text}`"
+    return rendering.environment("bot.commands")
 
 
 def render(template: str, /, **context: Any) -> str:
@@ -122,10 +113,10 @@ def parts(req: Request, reply: Reply, limit: int = GITHUB_COMMENT_LIMIT) -> list
 
 
 def post(rc: RepoContext, req: Request, reply: Reply, *, fresh: bool = False) -> list[str]:
-    """Create the reply's comments, or edit the ones an earlier attempt of this job posted.
+    """Create the reply's comments, or edit the ones an earlier attempt posted.
 
-    `fresh`: this is the job's first attempt, so no earlier reply can exist (saves a
-    listing of every comment). Returns the comments' URLs.
+    `fresh`: the caller has just listed the comments and found no reply to this command
+    (saves a second listing). Returns the comments' URLs.
     """
     bodies = parts(req, reply)
     kind = marker_kind(reply)

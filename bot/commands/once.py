@@ -1,0 +1,87 @@
+"""At most once per command identity, whatever delivery carries it and however often.
+
+Every attempt at a command (a new comment, a retried job, a replayed payload,
+an approval completing a pending command, a button) first looks for an
+outcome of that identity (repository, source, id, line):
+
+- a final reply of the bot's (done, refused, expired, an error) marked with
+  its key: the command is over, nothing more is written or posted;
+- a pending reply: the command waits for approvals; only the approval path
+  may complete it;
+- a registry commit whose `Command:` trailer names it: it was carried out
+  (an earlier attempt wrote, then failed before replying).
+
+Within one process, attempts at one identity run one at a time (`serialised`),
+and each re-reads the outcome inside the lock, so concurrent approvals
+complete a pending command once and reply once.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from bot.commands.replies import parse_marker
+from bot.registry import audit, plan
+
+if TYPE_CHECKING:
+    from bot.chatops.context import RepoContext
+    from bot.commands.request import CommandId, Request
+
+# Bounded: one lock per stripe; a thread holds at most one (only gated commands lock).
+_STRIPES = tuple(threading.RLock() for _ in range(64))
+COMMITS_LOOKED_AT = 100
+
+
+@contextmanager
+def serialised(identity: CommandId) -> Iterator[None]:
+    stripe = zlib.crc32(f"{identity.repo.lower()} {identity.key}".encode()) % len(_STRIPES)
+    with _STRIPES[stripe]:
+        yield
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    state: Literal["final", "pending"]
+    comment: dict[str, Any]
+    fields: dict[str, str]
+
+
+def bot_replies(rc: RepoContext, number: int, key: str) -> list[tuple[dict[str, Any], dict]]:
+    """The bot's reply comments (part 1) to the command `key`, oldest first."""
+    me = rc.bot_login.lower()
+    found = []
+    for comment in rc.comments(number):
+        if ((comment.get("user") or {}).get("login") or "").lower() != me:
+            continue
+        fields = parse_marker(comment.get("body"))
+        if fields and fields["key"] == key and fields["part"] == "1":
+            found.append((comment, fields))
+    return found
+
+
+def reply_outcome(rc: RepoContext, req: Request, *, fresh: bool = True) -> ReplyOutcome | None:
+    """What the bot last said about this command, read from the issue as it is now."""
+    if fresh:
+        rc.forget_comments(req.number)
+    latest: ReplyOutcome | None = None
+    for comment, fields in bot_replies(rc, req.number, req.key):
+        state: Literal["final", "pending"] = "pending" if fields["kind"] == "pending" else "final"
+        if latest is None or latest.state == "pending":
+            latest = ReplyOutcome(state, comment, fields)
+    return latest
+
+
+def commit_outcome(
+    rc: RepoContext, model: str, identity: CommandId
+) -> tuple[str, list[str]] | None:
+    """(commit, tags) of the registry commit this command wrote, if any."""
+    for info in rc.store.log(model)[:COMMITS_LOOKED_AT]:
+        trailers = audit.parse_trailers(info.message).get("Command", [])
+        if any(identity.matches(value) for value in trailers):
+            return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]
+    return None

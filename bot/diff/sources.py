@@ -1,0 +1,93 @@
+"""Where metrics files are read from: the working tree, or a git revision.
+
+One interface, two backends. A git revision is read by commit, never through
+a branch, so a detached HEAD (the usual CI checkout) reads like any other.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from bot.diff.metric_files import DVC_FILE
+from bot.errors import InputError
+from bot.registry.git_store import GitStore
+
+if TYPE_CHECKING:
+    from bot.registry.state import ModelState
+
+
+class Source(Protocol):
+    name: str  # "workspace", or the revision as the user gave it
+
+    def read(self, paths: list[str]) -> dict[str, bytes | None]:
+        """Each repository-relative path's bytes, None where there is no such file."""
+
+    def files(self) -> list[str]:
+        """Every file (repository-relative, POSIX) that DVC would look at."""
+
+
+def _git(root: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-C", str(root), *args],
+        input=input,
+        capture_output=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        check=False,
+    )
+
+
+class Workspace:
+    name = "workspace"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, paths: list[str]) -> dict[str, bytes | None]:
+        out: dict[str, bytes | None] = {}
+        for path in paths:
+            full = self.root / path
+            out[path] = full.read_bytes() if full.is_file() else None
+        return out
+
+    def files(self) -> list[str]:
+        # Tracked and untracked-but-not-ignored files: what a user's dvc.yaml can mean.
+        proc = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        if proc.returncode != 0:
+            return [
+                (Path(d) / f).relative_to(self.root).as_posix()
+                for d, _, names in os.walk(self.root)
+                if ".git" not in Path(d).relative_to(self.root).parts
+                for f in names
+            ]
+        return sorted({p for p in proc.stdout.decode().split("\0") if p})
+
+
+class Revision:
+    def __init__(self, root: Path, rev: str) -> None:
+        self.name = rev
+        proc = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if proc.returncode != 0:
+            raise InputError(f"'{rev}' is not a git revision in {root}.")
+        self.commit = proc.stdout.decode().strip()
+        # Reads go by commit; naming the branch keeps the store from asking git
+        # which branch is checked out, which a detached HEAD cannot answer.
+        self._git = GitStore(root, branch=rev)
+
+    def read(self, paths: list[str]) -> dict[str, bytes | None]:
+        return self._git.read_files(self.commit, paths)
+
+    def files(self) -> list[str]:
+        return self._git.list_files(self.commit, ".")
+
+    def model_state(self, model: str) -> ModelState:
+        """The model's registry state as this commit has it."""
+        return self._git.read_model(model, self.commit)
+
+
+def dvc_files(source: Source) -> dict[str, bytes]:
+    """Every dvc.yaml the source holds, by path."""
+    names = [p for p in source.files() if p == DVC_FILE or p.endswith("/" + DVC_FILE)]
+    return {p: c for p, c in source.read(names).items() if c is not None}

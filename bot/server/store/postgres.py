@@ -1,0 +1,299 @@
+"""The networked store: PostgreSQL, shared by every replica (psycopg 3 and its pool).
+
+- A delivery id is unique in `mlbot_deliveries`: a redelivery, to this
+  replica or another, is recognised (`INSERT ... ON CONFLICT DO NOTHING`
+  waits for a concurrent insert of the same id, then skips it).
+- Jobs are claimed with `FOR UPDATE SKIP LOCKED`: replicas claiming at once
+  take different jobs and never wait for each other.
+- Storing jobs notifies `mlbot_jobs` in the same transaction; every
+  replica's workers LISTEN, so a delivery acknowledged by one replica can
+  wake the idle workers of another.
+- A claimed job carries its owner and a lease the owner renews; once the
+  lease runs out (the owner died, or lost the database), `recover` on any
+  replica puts the job back in the queue. A late outcome from the old
+  owner is ignored.
+- `model_lock` is a transaction-scoped advisory lock on repository + model:
+  held for the registry write, released by commit, rollback or a lost
+  connection, so a dead replica never holds it.
+
+Times are the replicas' clocks (seconds since the epoch), which must agree
+to well within a lease.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from bot.server.store import postgres_schema
+from bot.server.store.jobs import (
+    DEFAULT_LEASE_SECONDS,
+    QUEUED,
+    STATES,
+    Conveniences,
+    Job,
+    NewJob,
+    Outcome,
+    now_or,
+)
+
+log = logging.getLogger("mlbot.store")
+
+CHANNEL = "mlbot_jobs"
+_JOB_COLUMNS = (
+    "d.seq, d.delivery_id, d.event, d.action, d.installation_id, d.payload,"
+    " j.state, j.attempts, j.last_error"
+)
+_CONNECT_SECONDS = 30.0
+
+
+class StoreUnavailable(RuntimeError):
+    pass
+
+
+class PostgresStore(Conveniences):
+    def __init__(
+        self,
+        url: str,
+        shown: str,
+        intake_sync: str = "full",
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        max_connections: int = 8,
+        connect_seconds: float = _CONNECT_SECONDS,
+    ) -> None:
+        if intake_sync not in ("full", "normal"):
+            raise ValueError(f"unknown synchronous mode {intake_sync!r}")
+        self._url = url
+        self._shown = shown  # the URL without its password, for errors and logs
+        self._sync_off = intake_sync == "normal"
+        self._lease = lease_seconds
+        self._connect_seconds = connect_seconds
+        self.owner = uuid.uuid4().hex
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max(2, max_connections),
+            kwargs={"autocommit": True},
+            open=False,
+            name="mlbot",
+        )
+
+    def open(self) -> None:
+        try:
+            self._pool.open(wait=True, timeout=self._connect_seconds)
+        except Exception as exc:
+            self._pool.close()
+            raise StoreUnavailable(
+                f"could not connect to PostgreSQL at {self._shown}: {type(exc).__name__}"
+            ) from None
+        with self._pool.connection() as conn:
+            applied = postgres_schema.migrate(conn)
+        if applied:
+            log.info("database migrated", extra={"migrations": applied})
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    # -- intake ---------------------------------------------------------------
+
+    def insert_many(self, jobs: Iterable[NewJob]) -> list[bool]:
+        batch = list(jobs)
+        if not batch:
+            return []
+        # The first copy of each delivery, in order: seqs follow arrival.
+        unique = list({job.delivery_id: job for job in batch[::-1]}.values())[::-1]
+        now = time.time()
+        with self._transaction() as conn:
+            if self._sync_off:
+                conn.execute("SET LOCAL synchronous_commit = off")
+            rows = conn.execute(
+                "WITH new AS ("
+                " INSERT INTO mlbot_deliveries"
+                " (delivery_id, event, action, installation_id, received_at, payload)"
+                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[],"
+                " %s::float8[], %s::bytea[])"
+                " ON CONFLICT (delivery_id) DO NOTHING"
+                " RETURNING seq, delivery_id, received_at),"
+                " queued AS (INSERT INTO mlbot_jobs (seq, next_run_at)"
+                " SELECT seq, received_at FROM new)"
+                " SELECT delivery_id FROM new",
+                (
+                    [j.delivery_id for j in unique],
+                    [j.event for j in unique],
+                    [j.action for j in unique],
+                    [j.installation_id for j in unique],
+                    [now] * len(unique),
+                    [j.payload for j in unique],
+                ),
+            ).fetchall()
+            stored = {row[0] for row in rows}
+            if stored:
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(len(stored))))
+        results: list[bool] = []
+        for job in batch:
+            results.append(job.delivery_id in stored)
+            stored.discard(job.delivery_id)
+        return results
+
+    # -- workers --------------------------------------------------------------
+
+    def claim_many(self, limit: int, now: float | None = None) -> list[Job]:
+        if limit <= 0:
+            return []
+        now = now_or(now)
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "WITH due AS ("  # noqa: S608 (fixed column list, every value a parameter)
+                " SELECT seq FROM mlbot_jobs WHERE state = 'queued' AND next_run_at <= %(now)s"
+                " ORDER BY next_run_at, seq LIMIT %(limit)s FOR UPDATE SKIP LOCKED),"
+                " j AS (UPDATE mlbot_jobs j SET state = 'running', attempts = j.attempts + 1,"
+                " started_at = %(now)s, owner = %(owner)s, lease_until = %(lease)s"
+                " FROM due WHERE j.seq = due.seq"
+                " RETURNING j.seq, j.state, j.attempts, j.last_error, j.next_run_at)"
+                f" SELECT {_JOB_COLUMNS} FROM j JOIN mlbot_deliveries d USING (seq)"
+                " ORDER BY j.next_run_at, j.seq",
+                {"now": now, "limit": limit, "owner": self.owner, "lease": now + self._lease},
+            ).fetchall()
+        return [Job(*row) for row in rows]
+
+    def finish_many(self, outcomes: Iterable[Outcome]) -> None:
+        now = time.time()
+        rows = []
+        for o in outcomes:
+            finished = None if o.state == QUEUED else now
+            rows.append((o.state, finished, o.error, o.run_at, o.seq, self.owner))
+        if not rows:
+            return
+        with self._transaction() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE mlbot_jobs SET state = %s, finished_at = %s, last_error = %s,"
+                " owner = NULL, next_run_at = COALESCE(%s, next_run_at)"
+                " WHERE seq = %s AND state = 'running' AND owner = %s",
+                rows,
+            )
+
+    def release(self, seqs: Iterable[int]) -> None:
+        seqs = list(seqs)
+        if not seqs:
+            return
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE mlbot_jobs SET state = 'queued', attempts = attempts - 1, owner = NULL"
+                " WHERE seq = ANY(%s) AND state = 'running' AND owner = %s",
+                (seqs, self.owner),
+            )
+
+    def renew(self, now: float | None = None) -> int:
+        now = now_or(now)
+        with self._transaction() as conn:
+            return conn.execute(
+                "UPDATE mlbot_jobs SET lease_until = %s WHERE state = 'running' AND owner = %s",
+                (now + self._lease, self.owner),
+            ).rowcount
+
+    def recover(self, max_attempts: int, now: float | None = None) -> tuple[int, int]:
+        now = now_or(now)
+        with self._transaction() as conn:
+            buried = conn.execute(
+                "UPDATE mlbot_jobs SET state = 'dead', finished_at = %s, owner = NULL,"
+                " last_error = 'its worker stopped on its last attempt'"
+                " WHERE state = 'running' AND lease_until < %s AND attempts >= %s",
+                (now, now, max_attempts),
+            ).rowcount
+            requeued = conn.execute(
+                "UPDATE mlbot_jobs SET state = 'queued', next_run_at = %s, owner = NULL,"
+                " last_error = 'its worker stopped; taken over'"
+                " WHERE state = 'running' AND lease_until < %s",
+                (now, now),
+            ).rowcount
+        return requeued, buried
+
+    def next_due(self) -> float | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT MIN(next_run_at) FROM mlbot_jobs WHERE state = 'queued'"
+            ).fetchone()
+        return row[0] if row else None
+
+    def prune(self, older_than_seconds: float) -> int:
+        cutoff = time.time() - older_than_seconds
+        with self._transaction() as conn:
+            # The job goes with its delivery (ON DELETE CASCADE).
+            return conn.execute(
+                "DELETE FROM mlbot_deliveries d USING mlbot_jobs j"
+                " WHERE d.seq = j.seq AND j.state = 'done' AND j.finished_at < %s",
+                (cutoff,),
+            ).rowcount
+
+    @contextlib.contextmanager
+    def model_lock(self, repo: str, model: str) -> Iterator[None]:
+        with self._transaction() as conn:
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{repo}\n{model}",)
+            )
+            yield
+
+    def listen(self, wake: Callable[[int], None]) -> Callable[[], None]:
+        stopping = threading.Event()
+        thread = threading.Thread(
+            target=self._listen, args=(wake, stopping), name="mlbot-listen", daemon=True
+        )
+        thread.start()
+
+        def stop() -> None:
+            stopping.set()
+            thread.join(5)
+
+        return stop
+
+    def _listen(self, wake: Callable[[int], None], stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    wake(1)  # anything stored while not listening is found now
+                    while not stopping.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            wake(int(note.payload) if note.payload.isdigit() else 1)
+            except psycopg.Error:
+                log.warning("lost the database's notifications; listening again")
+                stopping.wait(1.0)
+
+    # -- inspection -----------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        with self._pool.connection() as conn:
+            found = dict(
+                conn.execute("SELECT state, COUNT(*) FROM mlbot_jobs GROUP BY state").fetchall()
+            )
+        return {state: int(found.get(state, 0)) for state in STATES}
+
+    def get(self, delivery_id: str) -> Job | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM mlbot_deliveries d JOIN mlbot_jobs j USING (seq)"  # noqa: S608
+                " WHERE d.delivery_id = %s",
+                (delivery_id,),
+            ).fetchone()
+        return Job(*row) if row else None
+
+    def ping(self) -> bool:
+        try:
+            with self._pool.connection(timeout=2.0) as conn:
+                conn.execute("SELECT 1 FROM mlbot_jobs LIMIT 1").fetchall()
+        except Exception:
+            return False
+        return True

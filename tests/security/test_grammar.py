@@ -1,0 +1,80 @@
+"""Comment text that tries to smuggle a command past the grammar's rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.security.attacks import World
+
+# CommonMark (and GitHub) end a line only at \n, \r\n or \r; Python's str.splitlines also
+# splits at these, which would lift a command out of a quote, a fence or a paragraph.
+NOT_LINE_ENDINGS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"]
+
+
+@pytest.mark.parametrize("sep", NOT_LINE_ENDINGS, ids=lambda s: f"U+{ord(s):04X}")
+def test_a_unicode_separator_does_not_lift_a_command_out_of_a_quote(world: World, sep) -> None:
+    issue = world.issue()
+    before = world.main_sha()
+    world.comment(issue, f"> someone said{sep}/rollback cancer because quoted", user="bob")
+    world.settle()
+    assert world.main_sha() == before
+    assert world.command_replies(issue) == []
+
+
+def test_a_unicode_separator_does_not_lift_a_command_out_of_a_fence(world: World) -> None:
+    issue = world.issue()
+    before = world.main_sha()
+    world.comment(issue, "```\nexample\u2028/rollback cancer\n```", user="bob")
+    world.settle()
+    assert world.main_sha() == before
+    assert world.command_replies(issue) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "```\n/rollback cancer\n```",
+        "~~~~\n/rollback cancer\n~~~~",
+        "    /rollback cancer",
+        "> /rollback cancer",
+        "<!-- /rollback cancer -->",
+        "<!--\n/rollback cancer\n-->",
+        "text /rollback cancer",
+        "`/rollback cancer`",
+    ],
+    ids=[
+        "fence",
+        "tilde-fence",
+        "indented",
+        "quote",
+        "html-comment",
+        "html-comment-lines",
+        "mid-line",
+        "inline-code",
+    ],
+)
+def test_commands_in_code_quotes_or_comments_never_run(world: World, body: str) -> None:
+    issue = world.issue()
+    before = world.main_sha()
+    world.comment(issue, body, user="bob")
+    world.settle()
+    assert world.main_sha() == before
+    assert world.command_replies(issue) == []
+
+
+def test_a_crlf_comment_still_runs_each_line(world: World) -> None:
+    issue = world.issue()
+    world.comment(issue, "Incident.\r\n/status cancer\r\n", user="carol")
+    world.settle()
+    assert "Registry status" in world.last_reply(issue)
+
+
+def test_a_command_from_a_bot_account_never_runs(world: World) -> None:
+    world.sim.user("evil-bot[bot]", type="Bot")
+    world.sim.add_collaborator(world.repo, "evil-bot[bot]", "write")
+    issue = world.issue()
+    before = world.main_sha()
+    world.comment(issue, "/rollback cancer because bots", user="evil-bot[bot]")
+    world.settle()
+    assert world.main_sha() == before
+    assert world.command_replies(issue) == []
