@@ -46,7 +46,7 @@ def charge(sim: World, entry: LoggedRequest) -> None:
         sim.rate_limit_remaining = max(0, sim.rate_limit_remaining - 1)
 
 
-def headers(sim: World) -> dict[str, str]:
+def rate_limit_headers(sim: World) -> dict[str, str]:
     reset = sim.rate_limit_reset or sim.now() + WINDOW
     return {
         "X-RateLimit-Limit": str(sim.rate_limit_limit),

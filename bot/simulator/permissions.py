@@ -107,9 +107,13 @@ def _authorize_installation(
 ) -> None:
     sim = ctx.sim
     inst = sim.installations.get(installation_id)
-    covered = inst is not None and (
-        inst.account.lower() == repo.owner.lower()
+    token = ctx.token
+    assert token is not None
+    covered = (
+        inst is not None
+        and inst.account.lower() == repo.owner.lower()
         and (inst.repos is None or repo.full_name in inst.repos)
+        and (token.repos is None or repo.full_name in token.repos)
     )
     if not covered:
         if repo.private or ctx.method not in READ_METHODS:
@@ -122,11 +126,12 @@ def _authorize_installation(
     name, level = needed
     if name == "metadata":
         return  # every installation can read metadata
-    granted = inst.permissions.get(name)
+    held = token.permissions if token.permissions is not None else inst.permissions
+    granted = held.get(name)
     if name == "issues" and _on_pull_request(ctx):
         # Comments, labels and reactions on a pull request take either permission.
         granted = max(
-            (granted, inst.permissions.get("pull_requests")),
+            (granted, held.get("pull_requests")),
             key=lambda g: _LEVELS.get(g or "", 0),
         )
     if _LEVELS.get(granted or "", 0) < _LEVELS[level]:

@@ -13,8 +13,9 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING
 
-from bot.simulator import budget, conditional
 from bot.simulator.auth import authenticate
+from bot.simulator.budget import admit, charge, rate_limit_headers
+from bot.simulator.conditional import not_modified, tag
 from bot.simulator.gitstore import GitDataError
 from bot.simulator.permissions import authorize
 from bot.simulator.request import (
@@ -81,8 +82,8 @@ def _finish(
     entry.status = response.status
     entry.duration = time.monotonic() - started
     with sim.lock:
-        budget.charge(sim, entry)
-        limits = budget.headers(sim)
+        charge(sim, entry)
+        limits = rate_limit_headers(sim)
     headers = {**limits, "X-GitHub-Media-Type": "github.v3", **response.headers}
     if response.raw is not None:
         body = response.raw
@@ -129,7 +130,7 @@ def _serve_api(
     entry.login = login or (app.slug if app else None)
     entry.installation_id = token.installation_id if token else None
     with sim.lock:
-        budget.admit(sim, entry)
+        admit(sim, entry)
     url = f"{sim.url}{path}" + (f"?{query_string}" if query_string else "")
     ctx = RequestContext(
         sim, method, path, valid.params, valid.query, valid.body, login, token, app, url, headers
@@ -160,9 +161,9 @@ def _serve_api(
 
     validate_response(sim.spec, match, method, path, response, sim.validation_failures)
     with sim.lock:
-        conditional.tag(ctx, operation_id, response)
+        tag(ctx, operation_id, response)
     if method in ("GET", "HEAD"):
-        unchanged = conditional.not_modified(headers, response)
+        unchanged = not_modified(headers, response)
         if unchanged is not None:
             entry.counted, entry.not_modified = False, True
             return unchanged

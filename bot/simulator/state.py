@@ -192,6 +192,10 @@ class Token:
     login: str
     installation_id: int | None = None
     expires_at: float | None = None
+    # An installation token may be narrowed when it is made: fewer repositories (full
+    # names) or permissions than its installation has. None: the installation's.
+    repos: list[str] | None = None
+    permissions: dict[str, str] | None = None
 
 
 @dataclass

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from bot.simulator import GitHubSimulator
-from tests.simulator.helpers import http
+from tests.simulator.helpers import app_http, http
 from tests.simulator.receiver import WebhookReceiver
 
 SECRET = "It's a Secret to Everybody"
@@ -79,6 +79,27 @@ def test_an_installation_token_needs_the_permission_of_its_operation(sim) -> Non
         assert status.status_code == 403  # no `statuses` permission at all
         assert client.get("/repos/acme/models/contents/README.md").status_code == 200
         assert client.post("/repos/acme/models/issues", json={"title": "ok"}).status_code == 201
+
+
+def test_a_token_narrowed_when_it_is_made_holds_only_what_it_was_given(sim) -> None:
+    app = sim.create_app("mlbot")
+    inst = sim.install(app, "acme")
+    path = f"/app/installations/{inst.id}/access_tokens"
+    with app_http(sim, app) as client:
+        made = client.post(
+            path, json={"repositories": ["models"], "permissions": {"issues": "write"}}
+        )
+        too_much = client.post(path, json={"permissions": {"administration": "write"}})
+        elsewhere = client.post(path, json={"repositories": ["nope"]})
+    assert made.status_code == 201
+    assert [r["full_name"] for r in made.json()["repositories"]] == ["acme/models"]
+    assert made.json()["permissions"] == {"issues": "write"}
+    assert too_much.status_code == 422 and elsewhere.status_code == 422
+    with http(sim) as client:
+        client.headers["Authorization"] = f"token {made.json()['token']}"
+        assert client.post("/repos/acme/models/issues", json={"title": "ok"}).status_code == 201
+        assert client.post("/repos/acme/other/issues", json={"title": "no"}).status_code == 404
+        assert _put(client, "acme/models", "a.txt", "1\n").status_code == 403
 
 
 # -- collaborator roles --------------------------------------------------------------------
