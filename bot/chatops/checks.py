@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import rules
+from bot.chatops.run_evidence import (
+    WORKFLOWS_DIR,
+    Provenance,
+    RunInfo,
+    provenance,
+    run_evidence,
+    run_info,
+    workflow_path,
+)
 from bot.errors import UsageError
 from bot.policy.evidence import Approvals
 from bot.policy.verdict import Check
@@ -176,62 +185,122 @@ class Evaluation:
     document: dict[str, Any]
     run_id: int
     run_url: str | None
+    trust: Provenance | None = None
 
     @property
     def version(self) -> str | None:
-        value = (self.document.get("candidate") or {}).get("version")
-        return str(value) if value else None
+        value = _mapping(self.document.get("candidate")).get("version")
+        return str(value) if isinstance(value, str | int | float) and value else None
 
     @property
     def metrics(self) -> dict[str, Any] | None:
-        value = (self.document.get("candidate") or {}).get("metrics")
+        value = _mapping(self.document.get("candidate")).get("metrics")
         return dict(value) if isinstance(value, dict) else None
 
     @property
     def production(self) -> tuple[str | None, dict[str, Any] | None]:
-        prod = self.document.get("production") or {}
+        prod = _mapping(self.document.get("production"))
         metrics = prod.get("metrics")
-        return prod.get("version"), dict(metrics) if isinstance(metrics, dict) else None
+        version = prod.get("version")
+        return (
+            str(version) if isinstance(version, str) else None,
+            dict(metrics) if isinstance(metrics, dict) else None,
+        )
+
+    @property
+    def holdout_digest(self) -> str | None:
+        value = _mapping(self.document.get("holdout")).get("digest")
+        return value if isinstance(value, str) else None
+
+
+def holdout_path(evaluation: Evaluation) -> str | None:
+    value = _mapping(evaluation.document.get("holdout")).get("path")
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    # evaluation.json comes from a workflow run: any field may hold anything.
+    return value if isinstance(value, dict) else {}
 
 
 RUNS_LOOKED_AT = 10
 
 
 def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[str, Evaluation]:
-    """The newest completed run's evaluation.json per model for the PR's head commit.
+    """The newest successful run's evaluation.json per model for the PR's head commit.
 
     Every configured model is looked for at once (one listing of runs and artifacts),
-    so asking again for another model costs nothing.
+    so asking again for another model costs nothing. Only runs of the model's own
+    workflow are read; whether that workflow is the default branch's is in `trust`.
     """
     everything = rc.once(f"evaluations:{head_sha}", lambda: _evaluations(rc, head_sha))
     return {m: everything[m] for m in models if m in everything}
 
 
 def _evaluations(rc: RepoContext, head_sha: str) -> dict[str, Evaluation]:
-    from bot.chatops.run_evidence import run_evidence
-
-    models = sorted(rc.config.models)
+    config = rc.config
+    models = sorted(config.models)
     data = rc.call(
         "GET",
         rc.repo_path("/actions/runs"),
         {"head_sha": head_sha, "status": "completed", "per_page": RUNS_LOOKED_AT},
     )
     found: dict[str, Evaluation] = {}
-    for run in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
-        if run.get("head_sha") != head_sha or run.get("conclusion") != "success":
+    for raw in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
+        run = run_info(raw)
+        if run.head_sha != head_sha or run.conclusion != "success":
             continue
         missing = [m for m in models if m not in found]
         if not missing:
             break
-        for model, evidence in run_evidence(rc.gh, rc.full_name, int(run["id"]), missing).items():
+        trust = {m: _provenance(rc, run, m, config.models[m].workflow) for m in missing}
+        # Artifacts of any other workflow are never read as this model's evidence.
+        mine = [m for m in missing if trust[m].trusted or workflow_path(run) == _path(rc, m)]
+        for model, evidence in run_evidence(rc.gh, rc.full_name, run.id, mine).items():
             if evidence.evaluation is not None:
                 found[model] = Evaluation(
-                    model, evidence.evaluation, int(run["id"]), run.get("html_url")
+                    model, evidence.evaluation, run.id, run.html_url, trust[model]
                 )
+    for model in models:
+        if model not in found and not config.models[model].workflow:
+            found[model] = Evaluation(model, {}, 0, None, _provenance(rc, None, model, None))
     return found
 
 
+def _path(rc: RepoContext, model: str) -> str | None:
+    workflow = rc.config.models[model].workflow
+    return f"{WORKFLOWS_DIR}/{workflow.removeprefix(WORKFLOWS_DIR + '/')}" if workflow else None
+
+
+def _provenance(rc: RepoContext, run: RunInfo | None, model: str, workflow: str | None):
+    path = _path(rc, model)
+    if run is None or path is None or workflow_path(run) != path:
+        return provenance(
+            run or RunInfo(0, "", None, None, None, None, None),
+            model,
+            workflow,
+            at_head=None,
+            on_default=None,
+            default_branch=rc.default_branch,
+        )
+    at_head = rc.once(
+        f"workflow:{run.head_sha}:{path}",
+        lambda: rc.store.read_files(run.head_sha, [path])[path],
+    )
+    return provenance(
+        run,
+        model,
+        workflow,
+        at_head=at_head,
+        on_default=rc.read([path])[path],
+        default_branch=rc.default_branch,
+        trust_pr_workflows=rc.policy(model).evidence.trust_pr_workflows,
+    )
+
+
 def evaluation_check(evaluation: Evaluation | None, version: str, head_sha: str) -> Check:
+    if evaluation is not None and evaluation.trust is not None and not evaluation.trust.trusted:
+        return Check("evaluation", "fail", evaluation.trust.reason, evaluation.trust.fix)
     if evaluation is None:
         return Check(
             "evaluation",
@@ -272,7 +341,7 @@ def resolve_model(rc: RepoContext, named: str | None, usage: str, head_sha: str 
             "Add the model under `models:` first.",
         )
     if head_sha is not None:
-        evaluated = sorted(pr_evaluations(rc, head_sha, models))
+        evaluated = sorted(m for m, e in pr_evaluations(rc, head_sha, models).items() if e.run_id)
         if len(evaluated) == 1:
             return evaluated[0]
     raise UsageError(

@@ -56,6 +56,68 @@ class RunEvidence:
     problems: list[str] = field(default_factory=list)
 
 
+WORKFLOWS_DIR = ".github/workflows"
+
+
+def workflow_path(run: RunInfo) -> str | None:
+    """The workflow file a run ran, without GitHub's `@ref` suffix (reusable workflows)."""
+    return run.path.split("@", 1)[0] if run.path else None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Whether a run's artifacts may be evidence for a model's promotion, and why not."""
+
+    trusted: bool
+    reason: str
+    fix: str | None = None
+
+
+def provenance(
+    run: RunInfo,
+    model: str,
+    workflow: str | None,
+    *,
+    at_head: bytes | None,
+    on_default: bytes | None,
+    default_branch: str,
+    trust_pr_workflows: bool = False,
+) -> Provenance:
+    """Evidence comes only from the model's own workflow, as the default branch defines it.
+
+    A PR can add a workflow that uploads glowing numbers under the model's artifact
+    name, or rewrite the model's workflow to do so: neither run is evidence, unless the
+    policy explicitly trusts workflows changed by pull requests.
+    """
+    if not workflow:
+        return Provenance(
+            False,
+            f"models.{model}.workflow is not set in .github/mlbot.yml on {default_branch}, so "
+            "no workflow run can be told apart from one a pull request added.",
+            f"Name the model's workflow file under models.{model}.workflow on {default_branch}.",
+        )
+    expected = f"{WORKFLOWS_DIR}/{workflow.removeprefix(WORKFLOWS_DIR + '/')}"
+    ran = workflow_path(run)
+    if ran != expected:
+        return Provenance(
+            False, f"run {run.id} ran {ran or 'an unknown workflow'}, not {expected}.", None
+        )
+    if on_default is None:
+        return Provenance(
+            False,
+            f"{expected} does not exist on {default_branch}.",
+            f"Merge {expected} into {default_branch} on its own first.",
+        )
+    if at_head != on_default and not trust_pr_workflows:
+        return Provenance(
+            False,
+            f"this pull request changes {expected}, so its run's evaluation is not evidence "
+            f"(the workflow on {default_branch} defines how {model} is evaluated).",
+            f"Merge the workflow change on its own first, then re-run {expected} here.",
+        )
+    return Provenance(True, f"run {run.id} of {expected} as on {default_branch}.")
+
+
 def completed_runs(gh: GitHub, full_name: str, head_sha: str, limit: int) -> list[RunInfo]:
     """The newest `limit` completed workflow runs of a commit, newest first."""
     data = gh.rest(

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("bot.cli.evaluate_cmd", "champion/challenger evaluation against production"),
     "drift": ("bot.cli.drift_cmd", "data drift between reference and current data (Evidently)"),
     "model-card": ("bot.cli.model_card_cmd", "write MODEL_CARD.md for a registered version"),
+    "mlflow": ("bot.cli.mlflow_cmd", "re-sync the MLflow Model Registry mirror from git"),
 }
 
 

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from bot.cli.repo import add_repo_argument, open_repo, print_json, read_json
+from bot.config.load import policy_for
 from bot.errors import InputError
 from bot.registry import audit, schema
 from bot.registry.names import check_stage_name
@@ -51,7 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("rollback", help=HELP["rollback"], description=HELP["rollback"])
     p.add_argument("model")
-    p.add_argument("--stage", default="production", help="stage to roll back (production)")
+    p.add_argument(
+        "--stage", help="stage to roll back (default: the policy's baseline stage, production)"
+    )
     p.add_argument("--to", dest="target", help="version to restore (default: the previous)")
     _audit_args(p)
     p.set_defaults(func=run_rollback)
@@ -135,6 +138,7 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
                 "commit": outcome.commit,
                 "tags": outcome.tags,
                 "checks": outcome.verdict.to_json()["checks"] if outcome.verdict else [],
+                "notes": list(outcome.notes),  # what each post-write projection did
             }
         )
     else:
@@ -142,6 +146,8 @@ def _report(args: argparse.Namespace, outcome, what: str) -> int:
         if outcome.verdict:
             for check in outcome.verdict.checks:
                 print(f"  {check.status:4} {check.name}: {check.reason}")
+        for note in outcome.notes:
+            print(f"  {note}")
     return 0
 
 
@@ -236,7 +242,6 @@ def _evidence(args: argparse.Namespace, repo, model: str, sha256: str) -> schema
             certificate_path=args.certificate,
         )
     if args.scan_report:
-        from bot.config.load import policy_for
         from bot.supply_chain.collect import scan_evidence_from_report
 
         policy = policy_for(repo.config, model, repo.root)
@@ -258,6 +263,8 @@ def run_promote(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     repo = open_repo(args)
     model = repo.model(args.model)
+    if args.stage is None:
+        args.stage = policy_for(repo.config, model, repo.root).baseline_stage
     check_stage_name(args.stage)
     outcome = repo.registry().rollback(
         model, args.stage, to=args.target, audit_info=_audit(args, repo.author)

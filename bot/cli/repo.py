@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.config.load import load_config, model_config, policy_for
 from bot.config.schema import RepoConfig
 from bot.errors import InputError
+from bot.ml import model_registry
 from bot.registry.git_store import GitStore
 from bot.registry.names import check_model_name
 from bot.registry.service import Registry
@@ -35,6 +36,7 @@ class Repo:
             lambda model: policy_for(self.config, model, self.root),
             author=self.author,
             repo_root=self.root,
+            projections=model_registry.projections(self.store, self.config),
         )
 
     def model(self, name: str) -> str:

@@ -134,7 +134,12 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         checks.known_version(state, version)
     if head_sha is not None:
         evaluation = checks.pr_evaluations(rc, head_sha, [model]).get(model)
-        if version is None:
+        if evaluation is not None and evaluation.trust and not evaluation.trust.trusted:
+            if version is None:
+                raise UsageError(evaluation.trust.reason, evaluation.trust.fix)
+            found.append(checks.evaluation_check(evaluation, version, head_sha))
+            evaluation = None  # never evidence: not a single number of it is read
+        elif version is None:
             version = evaluation.version if evaluation else None
             if version is None:
                 raise UsageError(
@@ -143,7 +148,8 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
                     f"Register the candidate, or name a version: `/promote {model} v1.2.3`.",
                 )
             checks.known_version(state, version)
-        found.append(checks.evaluation_check(evaluation, version, head_sha))
+        if evaluation is not None or not any(c.name == "evaluation" for c in found):
+            found.append(checks.evaluation_check(evaluation, version, head_sha))
     stage = args.stage
     if stage is not None:
         checks.known_stage(policy, stage)
@@ -206,6 +212,16 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         if prod_metrics is not None and prod_version == live and live != version:
             # Compare like with like: production scored on the PR's holdout, in the same run.
             ev = replace(ev, baseline_version=live, baseline_metrics=prod_metrics)
+        if evaluation is not None and live is not None and live != version:
+            path = checks.holdout_path(evaluation)
+            if path is not None:
+                recorded = state.record(live).lineage.data.get(path)
+                holdout = {
+                    "path": path,
+                    "candidate": evaluation.holdout_digest,
+                    "baseline": recorded,
+                }
+                ev = replace(ev, extra={**ev.extra, "holdout": holdout})
         return ev
 
     verdict = gates.evaluate_promotion(policy, evidence_hook(state, version, stage, policy))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,6 +14,28 @@ CONFIG_PATH = ".github/mlbot.yml"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MlflowMirror(_Strict):
+    """Mirror the model's registry into an MLflow Model Registry (bot.ml.model_registry)."""
+
+    registered_model: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$", description="MLflow registered model."
+    )
+    tracking_uri: str | None = Field(default=None, description="Default: $MLFLOW_TRACKING_URI.")
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="MLflow alias per stage (default: the stage's name)."
+    )
+    artifact_path: str = Field(default="model", description="The model's folder in its run.")
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for stage, alias in value.items():
+            # MLflow's own rule; `latest` and `v<N>` name versions there.
+            if not re.match(r"^[\w-]{1,255}$", alias) or re.match(r"^(latest|[vV]\d+)$", alias):
+                raise ValueError(f"'{alias}' (for {stage}) is not a usable MLflow alias")
+        return value
 
 
 class ModelConfig(_Strict):
@@ -36,6 +59,7 @@ class ModelConfig(_Strict):
     policy: dict[str, Any] = Field(
         default_factory=dict, description="Policy overrides for this model only."
     )
+    mlflow: MlflowMirror | None = None
 
 
 class RepoConfig(_Strict):

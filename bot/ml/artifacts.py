@@ -54,9 +54,15 @@ def resolve(uri: str, root: Path, workdir: Path | None = None) -> Path:
 
 
 def fetch_verified(
-    uri: str, sha256: str, root: Path, what: str, workdir: Path | None = None
+    uri: str, sha256: str | None, root: Path, what: str, workdir: Path | None = None
 ) -> Path:
     """The artifact's local path, after checking its bytes against the recorded digest."""
+    if sha256 is None:
+        # A version GTO registered whose file is not in git: nothing to verify it against.
+        raise InputError(
+            f"{what} artifact {uri} has no recorded digest (its record is derived from a GTO "
+            "tag), so it cannot be verified; register a version with mlbot to compare with it."
+        )
     path = resolve(uri, root, workdir)
     if not path.is_file():
         raise InputError(f"{what} artifact {uri} is missing (looked for {path}).")

@@ -107,6 +107,36 @@ def _metric(
     return Check(check, "pass", f"{name} = {_fmt(value)}{note}.")
 
 
+def holdout_check(policy: Policy, ev: GateEvidence) -> Check | None:
+    """Metrics compare like with like only on the holdout the baseline was judged on."""
+    holdout = ev.extra.get("holdout")
+    if not policy.metrics or not isinstance(holdout, Mapping):
+        return None
+    path, candidate, baseline = (
+        holdout.get("path"),
+        holdout.get("candidate"),
+        holdout.get("baseline"),
+    )
+    if baseline is None:
+        return Check(
+            "holdout",
+            "skip",
+            f"{ev.baseline_version or 'the baseline'} recorded no digest of {path}: "
+            "thresholds hold on the evaluation's holdout as given.",
+        )
+    if candidate != baseline:
+        return Check(
+            "holdout",
+            "fail",
+            f"the evaluation used a different {path} ({str(candidate)[:12]}) than "
+            f"{ev.baseline_version} was registered with ({str(baseline)[:12]}): the metric "
+            "comparison is not like for like.",
+            f"Evaluate on the holdout {ev.baseline_version} was judged on, or change the "
+            "holdout on the default branch on its own first.",
+        )
+    return Check("holdout", "pass", f"same {path} as {ev.baseline_version}.")
+
+
 def slice_checks(policy: Policy, ev: GateEvidence) -> list[Check]:
     checks = []
     for metric, gate in policy.slices.items():
@@ -236,6 +266,7 @@ def evaluate_promotion(policy: Policy, ev: GateEvidence) -> Verdict:
         approvals_check(rule.approvals, ev, f"{ev.stage}"),
         required_checks(rule, ev),
         *metric_checks(policy, ev),
+        holdout_check(policy, ev),
         *slice_checks(policy, ev),
         signature_check(rule, ev),
         scan_check(rule, ev),

@@ -63,6 +63,14 @@ class SliceGate(_Strict):
     max_gap: float = Field(ge=0, description="Largest allowed gap between two groups.")
 
 
+class EvidencePolicy(_Strict):
+    trust_pr_workflows: bool = Field(
+        default=False,
+        description="Accept evaluations from a model workflow that the pull request changed "
+        "(by default only the default branch's workflow file produces evidence).",
+    )
+
+
 class RollbackPolicy(_Strict):
     approvals: int = Field(default=1, ge=0)
     allow_self_approval: bool = Field(
@@ -112,6 +120,7 @@ class Policy(_Strict):
     slices: dict[str, SliceGate] = Field(default_factory=dict)
     supply_chain: SupplyChainPolicy = Field(default_factory=SupplyChainPolicy)
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
+    evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
     registration: RegistrationPolicy = Field(default_factory=RegistrationPolicy)
 

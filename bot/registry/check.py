@@ -111,7 +111,7 @@ def check(store: RegistryStore, worktree: Path | None = None) -> list[Problem]:
                         Problem(path, f"{stage} names {entry.version}, which has no record.")
                     )
 
-    problems += _check_tags(store, refs, versions, stages)
+    problems += _check_tags(store, head, refs, versions, stages)
     problems += _check_declared_tags(store, refs)
     return problems
 
@@ -152,11 +152,13 @@ def _check_declared_tags(store: RegistryStore, refs: list[tags.TagRef]) -> list[
 
 def _check_tags(
     store: RegistryStore,
+    head: str | None,
     refs: list[tags.TagRef],
     versions: dict[str, dict[str, bytes]],
     stages: dict[str, schema.StagesFile],
 ) -> list[Problem]:
     problems: list[Problem] = []
+    branch = getattr(store, "branch", None) or "the branch"
     events: dict[str, list[tags.TagEvent]] = defaultdict(list)
     for ref in refs:
         event = tags.parse(ref)
@@ -184,11 +186,26 @@ def _check_tags(
             problems.append(
                 Problem(schema.version_path(model, name), f"has no tag {model}@{name}.")
             )
-        for name in sorted(set(registered) - set(files), key=semver.sort_key):
-            if not registered[name].ref.annotated:  # GTO ignores it, and so does mlbot
+        tag_only = sorted(set(registered) - set(files), key=semver.sort_key)
+        targets = sorted({registered[n].ref.target for n in tag_only})
+        reachable = store.on_branch(head, targets) if head and targets else set()
+        for name in tag_only:
+            event = registered[name]
+            if not event.ref.annotated:  # GTO ignores it, and so does mlbot
                 problems.append(
                     Problem(f"tag {model}@{name}", "has no version record at the head.")
                 )
+                continue
+            if event.ref.target not in reachable:
+                problems.append(
+                    Problem(
+                        f"tag {event.ref.name}",
+                        f"registers {model} {name} at commit {event.ref.target[:12]}, which is "
+                        f"not on {branch}: mlbot does not read it (a tag needs no review; merge "
+                        "the commit, or delete the tag).",
+                    )
+                )
+                model_events = [e for e in model_events if e is not event]
                 continue
             problems.append(
                 Problem(

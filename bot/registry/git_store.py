@@ -121,6 +121,14 @@ class GitStore:
         out = self._run("ls-tree", "-r", "--name-only", "-z", head, "--", prefix).stdout
         return [p for p in out.split("\0") if p]
 
+    def on_branch(self, head: str, commits: list[str]) -> set[str]:
+        found = set()
+        for commit in commits:
+            probe = self._run("merge-base", "--is-ancestor", commit, head, check=False)
+            if probe.returncode == 0:
+                found.add(commit)
+        return found
+
     def read_files(self, head: str, paths: list[str]) -> dict[str, bytes | None]:
         if not paths:
             return {}
@@ -191,7 +199,14 @@ class GitStore:
             return schema.parse_file(path, content, VersionRecord)
 
         return ModelState(
-            model, head, versions, stages, self._events(model), load, read_files=self.read_files
+            model,
+            head,
+            versions,
+            stages,
+            self._events(model),
+            load,
+            read_files=self.read_files,
+            on_branch=self.on_branch,
         )
 
     def snapshot(self, head: str | None) -> Snapshot:

@@ -142,6 +142,7 @@ class GitHubStore:
         self.log_page = log_page
         self.tag_attempts = tag_attempts
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
+        self._history: dict[str, set[str]] = {}  # head -> every commit it contains
         self._blobs: dict[str, bytes] = {}
         self._tag_objects: dict[str, tags.TagRef] = {}
         # Tags a write could not create (healed by the next read of the model).
@@ -207,6 +208,18 @@ class GitHubStore:
             found = base64.b64decode(data["content"])
             self._blobs[sha] = found
         return found
+
+    def on_branch(self, head: str, commits: list[str]) -> set[str]:
+        # Only asked about versions GTO registered with a tag alone (none once imported):
+        # the branch's whole history, paged, once per head and store.
+        if not commits:
+            return set()
+        history = self._history.get(head)
+        if history is None:
+            listed = self.gh.pages(self._base + "/commits", {"sha": head}, per_page=100)
+            history = {c["sha"] for c in listed}
+            self._history[head] = history
+        return {c for c in commits if c in history}
 
     def list_files(self, head: str, prefix: str) -> list[str]:
         return sorted(p for p in self._tree(head)[1] if p.startswith(prefix))
@@ -333,6 +346,7 @@ class GitHubStore:
             load,
             last_tag_time=last,
             read_files=self.read_files,
+            on_branch=self.on_branch,
         )
 
     def _heal(

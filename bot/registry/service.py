@@ -9,8 +9,9 @@ is never judged on stale data), a bounded number of times.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.registry.state import ModelState
 from bot.registry.store import Identity, RegistryStore, StaleHead
 
 MAX_ATTEMPTS = 5
+log = logging.getLogger(__name__)
 
 
 class GateRefused(Refused):
@@ -71,6 +73,8 @@ class Outcome:
     commit: str
     attempts: int
     verdict: Verdict | None = None
+    # What each post-write projection reported (a deployment recorded, or why not).
+    notes: tuple[str, ...] = ()
 
     @property
     def tags(self) -> list[str]:
@@ -82,6 +86,10 @@ def utcnow() -> dt.datetime:
 
 
 EvidenceHook = Callable[[ModelState, str, str, Policy], GateEvidence]
+# Runs after a commit is written, with the state it was planned on; says what it did.
+# A projection (a GitHub Deployment, say) never undoes or blocks the write: what it
+# raises is logged and reported as a note.
+Projection = Callable[[ModelState, Outcome], str | None]
 
 
 class Registry:
@@ -94,6 +102,7 @@ class Registry:
         repo_root: Path | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
+        projections: Sequence[Projection] = (),
     ) -> None:
         self.store = store
         self.policy_for = policy_for
@@ -101,6 +110,7 @@ class Registry:
         self.repo_root = repo_root
         self.clock = clock
         self.max_attempts = max_attempts
+        self.projections = tuple(projections)
 
     def state(self, model: str) -> ModelState:
         return self.store.read_model(model, self.store.head())
@@ -117,11 +127,23 @@ class Registry:
                 commit = self.store.write(head, change, self.author)
             except StaleHead:
                 continue
-            return Outcome(change, commit, attempts=attempt, verdict=verdict)
+            return self._project(state, Outcome(change, commit, attempts=attempt, verdict=verdict))
         raise Conflict(
             f"the registry branch kept moving: gave up after {self.max_attempts} attempts; "
             "nothing was written, try again."
         )
+
+    def _project(self, state: ModelState, outcome: Outcome) -> Outcome:
+        notes = []
+        for project in self.projections:
+            try:
+                note = project(state, outcome)
+            except Exception as exc:  # the commit stands; the projection can be re-synced
+                log.exception("a post-write projection failed")
+                note = f"{getattr(project, '__name__', 'projection')} failed: {exc}"
+            if note:
+                notes.append(note)
+        return replace(outcome, notes=tuple(notes)) if notes else outcome
 
     # -- operations -------------------------------------------------------
 

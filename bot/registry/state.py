@@ -4,6 +4,10 @@ Versions are those with a record file and those GTO registered with a tag
 only (`from_tags`; their records are derived from the tags). Where the model
 has no stages.yaml yet, its stages are read from the tags by GTO's rules
 (`stages_from_tags`), history included, so the first mlbot write keeps it.
+
+A tag needs no review, a commit on the branch does: a version known only
+from a tag counts only when its commit is on the branch (`on_branch`), so a
+tag pushed on an unmerged commit registers nothing (`off_branch` names them).
 """
 
 from __future__ import annotations
@@ -30,18 +34,30 @@ class ModelState:
     last_tag_time: Callable[[], dt.datetime | None] | None = field(repr=False, default=None)
     # Reads files at any commit: what a record derived from a GTO tag is read from.
     read_files: derive.ReadFiles | None = field(repr=False, default=None)
+    # Which of some commits the branch head contains; None (plain data in tests): all.
+    on_branch: Callable[[str, list[str]], set[str]] | None = field(repr=False, default=None)
     from_tags: frozenset[str] = field(init=False, default=frozenset())
+    off_branch: tuple[tags.TagEvent, ...] = field(init=False, default=())
     stages_from_tags: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         # Decided from tag names alone: a backend that fetches tag objects lazily (GitHub)
         # fetches none for a registry mlbot wrote, where every tag has its record.
         recorded = set(self.versions)
-        self.from_tags = frozenset(
-            e.version
+        tag_only = [
+            e
             for e in self.events
             if e.kind == "registration" and e.ref.annotated and e.version not in recorded
-        )
+        ]
+        if tag_only and self.on_branch is not None:
+            targets = sorted({e.ref.target for e in tag_only})
+            reachable = self.on_branch(self.head, targets) if self.head else set()
+            self.off_branch = tuple(e for e in tag_only if e.ref.target not in reachable)
+            if self.off_branch:
+                dropped = {id(e) for e in self.off_branch}
+                self.events = [e for e in self.events if id(e) not in dropped]
+                tag_only = [e for e in tag_only if id(e) not in dropped]
+        self.from_tags = frozenset(e.version for e in tag_only if e.version)
         if self.from_tags:
             self.versions = sorted([*self.versions, *self.from_tags], key=semver.sort_key)
         if self.stages is None and any(e.kind != "registration" for e in self.events):

@@ -61,6 +61,9 @@ class RegistryStore(Protocol):
 
     def list_files(self, head: str, prefix: str) -> list[str]: ...
 
+    def on_branch(self, head: str, commits: list[str]) -> set[str]:
+        """The commits among `commits` that `head` contains (itself or an ancestor)."""
+
     def log(self, model: str | None = None) -> list[CommitInfo]:
         """Registry commits, newest first: of one model, or (None) of every model."""
 

@@ -45,6 +45,7 @@ def show(
             list(snap.versions.get(name, [])),
             snap.stages.get(name),
             [] if broken else events.get(name, []),
+            on_branch=store.on_branch,
         )
         hidden = state.tag_view.deprecated is not None and not state.stages
         if hidden and not deprecated:

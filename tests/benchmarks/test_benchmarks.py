@@ -144,3 +144,11 @@ def test_built_repository_reads_like_one_the_registry_service_wrote(tmp_path):
     # The scenario exercised every kind of event, a rollback and a deprecation included.
     kinds = {e["event"] for e in built["history"]["model-000"]}
     assert kinds == {"registration", "deregistration", "assignment", "unassignment"}
+
+
+def test_contract_check_runs_the_three_checkers_and_they_agree():
+    out = _run("contract_check.py", "--rows", "2000", "--runs", "1").stdout
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line[:1].isalpha()}
+    assert {"mlbot", "pandera"} <= set(rows)
+    # Each way finds the same four broken columns; the old checker too, when history has it.
+    assert {r[-1] for r in rows.values() if r[0] in ("mlbot", "pandera", "hand-written")} == {"4"}

@@ -75,8 +75,18 @@ models:
     workflow: mlbot.yml
 """
 
+# The models' workflow as the default branch defines it: only its runs are evidence.
+WORKFLOW = """\
+name: mlbot
+on: pull_request
+jobs:
+  evaluate:
+    uses: acme/mlbot/.github/workflows/model.yml@v1
+"""
+
 FILES: dict[str, str] = {
     "README.md": "# models\n",
+    ".github/workflows/mlbot.yml": WORKFLOW,
     ".github/CODEOWNERS": CODEOWNERS,
     ".github/mlbot.yml": MLBOT_YML,
     "models/cancer/train.py": "print('train cancer')\n",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.policy_cmd import schema_document
-from bot.config.load import parse_config, policy_for
+from bot.config.load import parse_config, policy_for, policy_with_notes
 from bot.errors import InputError
 from bot.policy.packs import build, load_pack, load_pack_data, merge
 
@@ -77,3 +77,26 @@ def test_config_errors_name_the_file_and_place():
         parse_config("schema: mlbot/v1\nmodels:\n  Bad: {}\n")
     with pytest.raises(InputError, match="not valid YAML"):
         parse_config("models: [")
+
+
+def test_a_stage_list_replaces_the_packs_and_drops_what_is_gone():
+    config = parse_config(
+        "schema: mlbot/v1\noverrides:\n  stages: [dev, staging, prod]\n"
+        "  promotion:\n    prod: {approvals: 2, from: [staging]}\nmodels: {m: {}}\n"
+    )
+    policy, notes = policy_with_notes(config, "m")
+    assert policy.stages == ["dev", "staging", "prod"]
+    assert set(policy.promotion) == {"staging", "prod"}  # production's block is gone
+    assert policy.for_stage("prod").approvals == 2
+    assert policy.baseline_stage == "prod"
+    assert any(n.startswith("promotion.production dropped") for n in notes)
+    assert any(n.startswith("promotion.dev: no rules of its own") for n in notes)
+
+
+def test_a_stage_block_the_override_writes_for_a_missing_stage_is_an_error():
+    config = parse_config(
+        "schema: mlbot/v1\noverrides:\n  stages: [dev, prod]\n"
+        "  promotion:\n    production: {approvals: 2}\n"
+    )
+    with pytest.raises(InputError, match=r"promotion\.production: not one of the stages"):
+        policy_for(config, None)

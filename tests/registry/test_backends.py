@@ -12,8 +12,10 @@ are then inspected with the git CLI, and with PyPI `gto`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -341,6 +343,75 @@ def test_check_names_a_missing_tag_the_same_way(backend: Backend) -> None:
     ]
 
 
+def gto_era(b: Backend, tmp_path: Path) -> dict[str, str]:
+    """History GTO wrote before mlbot came: commits, then annotated tags as `gto` names them."""
+    who = {"GIT_AUTHOR_NAME": "Gina", "GIT_AUTHOR_EMAIL": "gina@example.com"}
+    who |= {"GIT_COMMITTER_NAME": "Gina", "GIT_COMMITTER_EMAIL": "gina@example.com"}
+
+    def run(*args: str, when: int, stdin: str | None = None) -> str:
+        date = {"GIT_AUTHOR_DATE": f"{when} +0000", "GIT_COMMITTER_DATE": f"{when} +0000"}
+        env = {**os.environ, **who, **date, "GIT_INDEX_FILE": str(tmp_path / "gto-index")}
+        return subprocess.run(
+            ["git", "-C", str(b.git_dir), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout.strip()
+
+    commits = {}
+    for n, name in enumerate(["c1", "c2"]):
+        when = 1_700_000_000 + n
+        run("read-tree", "main", when=when)
+        files = {
+            "models/churn.pkl": f"weights {n + 1}",
+            "dvc.yaml": "artifacts:\n  churn:\n    path: models/churn.pkl\nmetrics: [m.json]\n",
+            "m.json": f'{{"auc": 0.{7 + n}}}',
+        }
+        for path, text in files.items():
+            blob = run("hash-object", "-w", "--stdin", when=when, stdin=text)
+            run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", when=when)
+        parent = run("rev-parse", "main", when=when)
+        tree = run("write-tree", when=when)
+        sha = run("commit-tree", tree, "-p", parent, "-m", f"train {name}", when=when)
+        run("update-ref", "refs/heads/main", sha, parent, when=when)
+        commits[name] = sha
+    tagged = ["churn@v1.0.0", "churn@v1.1.0", "churn#prod", "churn#prod#1", "churn#staging#2"]
+    targets = ["c1", "c2", "c1", "c2", "c2"]
+    for n, (tag, target) in enumerate(zip(tagged, targets, strict=True)):
+        run("tag", "-a", tag, "-m", f"gto {tag}", commits[target], when=1_700_000_100 + n)
+    return commits
+
+
+def test_a_registry_gto_wrote_reads_and_continues_the_same_way(backend: Backend, tmp_path) -> None:
+    commits = gto_era(backend, tmp_path)
+    store = backend.new_store()
+    state = store.read_model("churn", store.head())
+    assert state.versions == ["v1.0.0", "v1.1.0"] and state.from_tags == {"v1.0.0", "v1.1.0"}
+    assert state.live == {"prod": "v1.1.0", "staging": "v1.1.0"}
+    record = state.record("v1.0.0")
+    assert record.origin.tag == "churn@v1.0.0" and record.origin.commit == commits["c1"]
+    assert record.created_by == "Gina <gina@example.com>" and record.metrics == {"auc": 0.7}
+    assert record.artifact.sha256 == hashlib.sha256(b"weights 1").hexdigest()
+
+    reg = backend.registry(backend.new_store())
+    out = reg.register("churn", artifact=artifact(3), audit_info=ask("alice"))
+    assert out.change.version == "v1.2.0"
+    out = reg.rollback("churn", "prod", audit_info=ask("carol", reason="incident"))
+    assert (out.change.previous, out.change.version) == ("v1.1.0", "v1.0.0")
+    shown = views.show(backend.new_store())["models"]["churn"]
+    assert shown["stages"] == {"prod": "v1.0.0", "staging": "v1.1.0"}
+    assert shown["from_tags"] == ["v1.0.0", "v1.1.0"]
+    history = views.history(backend.new_store(), "churn")
+    gto_events = [e for e in history if e["registry_commit"] is None]
+    assert [(e["ref"], e["commit"], e["author"]) for e in gto_events[:2]] == [
+        ("churn@v1.0.0", commits["c1"], "Gina"),
+        ("churn@v1.1.0", commits["c2"], "Gina"),
+    ]
+    assert [p for p in check.check(backend.new_store()) if p.level == "error"] == []
+
+
 def _gto(root: Path, *args: str):
     exe = Path(sys.executable).with_name("gto")
     if not exe.exists():
@@ -422,3 +493,34 @@ def test_both_backends_leave_byte_identical_registries(request, tmp_path, capsys
 
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is required")
+
+
+class RollingBackFirst(RacingStore):
+    """Another rollback of the same stage lands just before ours."""
+
+    def write(self, parent, change, author):
+        if self.races:
+            self.races -= 1
+            other = self.backend.registry(self.backend.new_store())
+            other.rollback("churn", "production", audit_info=ask("bob"))
+        return self.inner.write(parent, change, author)
+
+
+def test_a_rollback_that_loses_the_race_to_another_rollback_writes_nothing(
+    backend: Backend,
+) -> None:
+    from bot.registry.service import Superseded
+
+    reg = backend.registry()
+    for n in (1, 2):
+        reg.register("churn", artifact=artifact(n), audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "staging", audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "production", audit_info=ask("alice"))
+    racing = backend.registry(RollingBackFirst(backend, races=1))
+    with pytest.raises(Superseded, match=r"v0\.2\.0 is no longer live in production"):
+        # Re-planned on the new head, "the previous version" would be v0.2.0 again.
+        racing.rollback("churn", "production", audit_info=ask("alice"), removes="v0.2.0")
+    assert backend.registry().state("churn").live["production"] == "v0.1.0"
+    subjects = backend.git("log", "main", "--format=%s", "-2").splitlines()
+    assert subjects[0] == "registry: roll back churn production to v0.1.0"
+    assert subjects[1] != subjects[0]

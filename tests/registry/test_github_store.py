@@ -76,8 +76,9 @@ def test_each_operation_costs_the_calls_it_needs_and_no_more(remote) -> None:
     ]
     fresh = b.registry(b.new_store())
     ops, _ = calls(sim, lambda: fresh.rollback("churn", "production", audit_info=ask("a")))
-    assert ops == [*stages_blob, *listing, *WRITE, *TAG, *TAG]  # demotion + assignment
-    assert len(ops) == 12
+    # + the restored version's record, validated before the write points at it.
+    assert ops == [*stages_blob, *listing, "git/get-blob", *WRITE, *TAG, *TAG]
+    assert len(ops) == 13  # the tags: demotion + assignment
 
 
 def test_a_store_reused_within_a_job_reads_immutable_objects_once(remote) -> None:

@@ -259,4 +259,50 @@ def test_check_reads_the_working_tree_and_names_uncommitted_files(repo):
     res = repo.mlbot("registry", "check")
     assert res.code == 1
     assert "info: registry/churn/versions/v3.0.0.yaml: not committed" in res.out
+    assert "v3.0.0.yaml: differs from the record derived from tag churn@v3.0.0" in res.out
     assert repo.mlbot("registry", "check", "--committed").code == 0
+
+
+def test_init_reads_the_repository_and_imports_gto_versions(repo):
+    before = tag_objects(repo)
+    out = repo.ok("init").out
+    assert "models: churn, cv-class, fraud" in out
+    assert "stages (from the GTO tags): dev -> staging -> prod" in out
+    assert "imported 6 GTO version record(s)" in out
+    config = (repo.root / ".github" / "mlbot.yml").read_text()
+    assert "stages: [dev, staging, prod]" in config
+    churn = config.split("  churn:", 1)[1].split("  cv-class:", 1)[0]
+    assert "artifact: models/churn.pkl" in churn and "path: models\n" in churn
+    assert "metrics: metrics.json" in churn and "params: params.yaml" in churn
+    assert tag_objects(repo) == before
+    commit(repo.root, "adopt mlbot", {})
+    assert "policy OK" in repo.ok("policy", "check").out
+    assert repo.mlbot("registry", "check").code == 0
+    assert_show_agrees(repo)
+
+
+def test_a_tag_pushed_on_an_unreviewed_commit_is_no_version(repo):
+    """A tag needs no review: one on a commit that is not on the branch must not become a version.
+
+    Otherwise anyone who can push a tag could register a model whose metrics they wrote
+    (and, before stages.yaml exists, assign it a stage) without a pull request.
+    """
+    adopt(repo)
+    main = repo.head()
+    repo.git("checkout", "-q", "-b", "evil")
+    forged = commit(repo.root, "forged", {"metrics.json": '{"auc": 0.999}'})
+    repo.git("checkout", "-q", "main")
+    repo.git("tag", "-a", "churn@v9.0.0", "-m", "looks legit", forged)
+    repo.git("tag", "-a", "churn#prod#99", "-m", "assign", forged)
+    assert repo.head() == main
+    shown = repo.ok("registry", "show", "--json").json()["models"]["churn"]
+    assert "v9.0.0" not in shown["versions"] and shown["stages"]["prod"] == "v3.1.0"
+    res = repo.mlbot("registry", "promote", "churn", "v9.0.0", "--to", "staging")
+    assert res.code == 2 and "has no version v9.0.0" in res.err
+    res = repo.mlbot("registry", "check")
+    assert res.code == 1
+    assert "tag churn@v9.0.0: registers churn v9.0.0 at commit" in res.out
+    assert "which is not on main" in res.out
+    # Merged (reviewed), the same tag is a version.
+    repo.git("merge", "-q", "--ff-only", "evil")
+    assert "v9.0.0" in repo.ok("registry", "show", "--json").json()["models"]["churn"]["versions"]

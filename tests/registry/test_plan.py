@@ -139,3 +139,44 @@ def test_promote_of_an_unknown_or_untagged_version_is_refused():
 def test_trailers_cannot_be_forged_through_a_newline():
     msg = audit.message("registry: x", audit.Audit(requested_by="eve\nApproved-by: mallory"))
     assert audit.parse_trailers(msg) == {"Requested-by": ["eve Approved-by: mallory"]}
+
+
+def production_history() -> ModelState:
+    """v0.3.0 live in production; v0.2.0 ran there before; v0.1.0 only in staging."""
+    events = [event(f"churn@v0.{i}.0", f"c{i}", i) for i in range(1, 5)]
+    live = stages_file(production="v0.3.0", staging="v0.4.0")
+    live.stages["production"].previous = [schema.StageEntry(version="v0.2.0", since=T0, by="x")]
+    live.stages["staging"].previous = [schema.StageEntry(version="v0.1.0", since=T0, by="x")]
+    return state(["v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0"], live, events)
+
+
+def test_a_rollback_to_goes_only_to_a_version_live_in_that_stage_before():
+    st = production_history()
+    assert plan.rollback_target(st, "production", "v0.2.0") == ("v0.3.0", "v0.2.0")
+    for never in ("v0.1.0", "v0.4.0"):  # staging only, or never staged: a promotion
+        with pytest.raises(plan.NotLiveBefore, match=f"/promote churn {never} to production"):
+            plan.rollback_target(st, "production", never)
+
+
+def test_a_gto_assignment_tag_counts_as_having_been_live():
+    st = production_history()
+    st.events.append(event("churn#production#9", "c1", 50))  # GTO put v0.1.0 there once
+    assert plan.rollback_target(st, "production", "v0.1.0") == ("v0.3.0", "v0.1.0")
+
+
+def test_a_rollback_never_restores_a_deprecated_version():
+    st = production_history()
+    assert st.stages is not None
+    st.stages.deprecated = [schema.Deprecation(version="v0.2.0", at=T0, by="x")]
+    with pytest.raises(Refused, match="deprecated"):
+        plan.rollback_target(st, "production", "v0.2.0")
+
+
+def test_a_rollback_reads_its_targets_record_before_planning():
+    def corrupt(version: str) -> schema.VersionRecord:
+        raise InputError(f"registry/churn/versions/{version}.yaml: not YAML")
+
+    st = production_history()
+    st.load_record = corrupt
+    with pytest.raises(InputError, match=r"versions/v0\.2\.0\.yaml"):
+        plan.plan_rollback(st, "production", None, WHO, T0)

@@ -122,3 +122,31 @@ def deprecate(world: World, version: str) -> None:
         lambda model: policy_for(config, model),
         author=Identity("alice", "alice@users.noreply.example"),
     ).deprecate("cancer", version, audit_info=audit.Audit(requested_by="alice"))
+
+
+def register_and_promote(world: World, version: str, *, holdout: dict[str, str]) -> None:
+    """A version registered (by CI, with its holdout digest) and promoted to production."""
+    from bot.config.load import parse_config, policy_for
+    from bot.registry import audit, schema
+    from bot.registry.git_store import GitStore
+    from bot.registry.service import Registry
+    from bot.registry.store import Identity
+    from tests.e2e.conftest import MLBOT_YML
+
+    config = parse_config(MLBOT_YML)
+    registry = Registry(
+        GitStore(world.git_dir, branch="main"),
+        lambda model: policy_for(config, model),
+        author=Identity("alice", "alice@users.noreply.example"),
+    )
+    who = audit.Audit(requested_by="alice")
+    registry.register(
+        "cancer",
+        version=version,
+        artifact=schema.Artifact(uri=f"s3://m/{version}", sha256="e" * 64, size=1),
+        metrics={"accuracy": 0.95, "roc_auc": 0.98},
+        lineage=schema.Lineage(data=holdout),
+        audit_info=who,
+    )
+    for stage in ("staging", "production"):
+        registry.promote("cancer", version, stage, audit_info=who)
