@@ -90,11 +90,13 @@ def test_a_token_narrowed_when_it_is_made_holds_only_what_it_was_given(sim) -> N
             path, json={"repositories": ["models"], "permissions": {"issues": "write"}}
         )
         too_much = client.post(path, json={"permissions": {"administration": "write"}})
+        everything = client.post(path, json={"permissions": {}})  # as PyGithub asks
         elsewhere = client.post(path, json={"repositories": ["nope"]})
     assert made.status_code == 201
     assert [r["full_name"] for r in made.json()["repositories"]] == ["acme/models"]
     assert made.json()["permissions"] == {"issues": "write"}
     assert too_much.status_code == 422 and elsewhere.status_code == 422
+    assert everything.json()["permissions"] == inst.permissions
     with http(sim) as client:
         client.headers["Authorization"] = f"token {made.json()['token']}"
         assert client.post("/repos/acme/models/issues", json={"title": "ok"}).status_code == 201

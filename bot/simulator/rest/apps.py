@@ -43,7 +43,7 @@ def create_installation_token(ctx: RequestContext) -> Response:
         raise ApiError(403, "This installation has been suspended")
     body = ctx.body or {}
     repos = _narrowed_repositories(ctx, inst, body)
-    permissions = body.get("permissions")
+    permissions = body.get("permissions") or None  # {} (PyGithub's default) narrows nothing
     if permissions is not None:
         granted = inst.permissions
         if any(
@@ -70,7 +70,7 @@ _LEVELS = {"read": 1, "write": 2, "admin": 3}
 def _narrowed_repositories(ctx: RequestContext, inst: Installation, body: dict) -> list[str] | None:
     """The repositories a token is asked for, each one its installation must cover."""
     names, ids = body.get("repositories"), body.get("repository_ids")
-    if names is None and ids is None:
+    if not names and not ids:
         return None
     sim = ctx.sim
     wanted = [f"{inst.account}/{n}" for n in names or []]
