@@ -1,6 +1,7 @@
 # The mlbot webhook bot: `mlbot serve` behind port 8000.
-# Only the bot's own dependencies are installed (no `ml` extra: the webhook
-# path never imports mlflow, evidently, dvc, scikit-learn or pandas).
+# Only the bot's own dependencies are installed, and psycopg for PostgreSQL
+# (no `ml` extra: the webhook path never imports mlflow, evidently, dvc,
+# scikit-learn or pandas).
 #
 #   docker build -t mlbot .
 #   docker run -p 8000:8000 -v mlbot-data:/data \
@@ -20,7 +21,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MLBOT_DATABASE=/data/queue.sqlite3
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl \
+# The postgres extra (psycopg): replicas share MLBOT_DATABASE=postgresql://...
+RUN pip install --no-cache-dir "$(ls /tmp/*.whl)[postgres]" && rm /tmp/*.whl \
  && useradd --system --uid 10001 --home-dir /data --create-home mlbot
 USER mlbot
 WORKDIR /data

@@ -172,6 +172,7 @@ class BotDemo:
         while time.monotonic() < deadline:
             self.sim.wait_for_webhooks(timeout)
             store = make_store(self.database)
+            store.open()
             try:
                 counts = store.counts()
             finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ class RepoContext:
     _memo: Memo = field(default_factory=Memo, repr=False)
     # Registry commits this job wrote, oldest first: an error reply says what was written.
     written: list[str] = field(default_factory=list)
+    # (repository, model) -> held around a registry write: the store's, across replicas.
+    model_lock: Callable[[str, str], AbstractContextManager[Any]] | None = field(
+        default=None, repr=False
+    )
 
     # -- once per job, safe across threads -------------------------------------------------
     def once(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -99,11 +104,18 @@ class RepoContext:
         self.branch.moved()
 
     def registry(self) -> Registry:
+        from bot.chatops import deployments
         from bot.registry.service import Registry
         from bot.registry.store import Identity
 
+        lock = self.model_lock or (lambda repo, model: nullcontext())
         return Registry(
-            self.store, self.policy, author=Identity(self.bot_login, BOT_EMAIL), repo_root=None
+            self.store,
+            self.policy,
+            author=Identity(self.bot_login, BOT_EMAIL),
+            repo_root=None,
+            model_lock=lambda model: lock(self.full_name, model),
+            projections=(deployments.projection(self),),
         )
 
     # -- people ----------------------------------------------------------------------------

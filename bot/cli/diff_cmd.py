@@ -55,7 +55,8 @@ def _read(source, paths: list[str]) -> dict[str, Any]:
     from bot.diff import metric_files
 
     # A folder stands for every file in it, as in DVC.
-    contents = source.read(metric_files.expand(paths, source.files()))
+    inside = [f for p in paths for f in source.under(p)]
+    contents = source.read(metric_files.expand(paths, inside))
     out: dict[str, Any] = {}
     for path, content in contents.items():
         if content is None:
@@ -187,8 +188,10 @@ def _evaluation(args, config, root: Path, new, old, baseline) -> dict:
 
 
 def _relative(root: Path, path: Path) -> str:
+    """Repository-relative, as dvc names files; a file outside the repository (a CI
+    temp folder, say) keeps its absolute path and has no git revision side."""
     full = (path if path.is_absolute() else Path.cwd() / path).resolve()
     try:
         return full.relative_to(root).as_posix()
     except ValueError:
-        raise InputError(f"{path} is outside the repository {root}.") from None
+        return full.as_posix()

@@ -102,7 +102,8 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="WHO",
-        help="record an approval (repeatable); the bot enforces approvals",
+        help="record who you say approved (repeatable): a claim (`Claimed-approval-by:`), "
+        "never an approval; only the bot records approvals it checked",
     )
     p.add_argument("--requested-by", metavar="WHO", help="default: your git identity")
     p.add_argument("--because", dest="reason", metavar="REASON", help="why, for the audit log")
@@ -117,12 +118,15 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
 
 
 def _audit(args: argparse.Namespace, author: object, evidence: tuple[str, ...] = ()) -> audit.Audit:
+    # Nobody checked these approvals (a local checkout cannot see reviews): the audit log
+    # says who claimed them, under a trailer no reader takes for `Approved-by`.
+    claims = {audit.CLAIMED_APPROVAL: ", ".join(args.approved_by)} if args.approved_by else {}
     return audit.Audit(
         requested_by=args.requested_by or str(author),
-        approved_by=tuple(args.approved_by),
         evidence=evidence,
         refs=tuple(args.refs),
         reason=args.reason,
+        extra=claims,
     )
 
 

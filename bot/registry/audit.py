@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+# An approval someone said happened (the CLI's --approved-by), which nothing checked.
+CLAIMED_APPROVAL = "Claimed-approval-by"
+
 
 def _one_line(value: str) -> str:
     # A newline in a trailer value would forge another trailer.

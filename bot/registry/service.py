@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,11 @@ class Registry:
         clock: Callable[[], dt.datetime] = utcnow,
         max_attempts: int = MAX_ATTEMPTS,
         projections: Sequence[Projection] = (),
+        model_lock: Callable[[str], AbstractContextManager[Any]] = lambda model: nullcontext(),
     ) -> None:
         self.store = store
+        # Held around each write to a model: the bot's replicas write one model one at a time.
+        self.model_lock = model_lock
         self.policy_for = policy_for
         self.author = author
         self.repo_root = repo_root
@@ -119,15 +123,18 @@ class Registry:
         ensure_clean = getattr(self.store, "ensure_clean", None)
         if ensure_clean is not None:
             ensure_clean(model)
-        for attempt in range(1, self.max_attempts + 1):
-            head = self.store.head()
-            state = self.store.read_model(model, head)
-            change, verdict = make(state)
-            try:
-                commit = self.store.write(head, change, self.author)
-            except StaleHead:
-                continue
-            return self._project(state, Outcome(change, commit, attempts=attempt, verdict=verdict))
+        with self.model_lock(model):
+            for attempt in range(1, self.max_attempts + 1):
+                head = self.store.head()
+                state = self.store.read_model(model, head)
+                change, verdict = make(state)
+                try:
+                    commit = self.store.write(head, change, self.author)
+                except StaleHead:
+                    continue
+                outcome = Outcome(change, commit, attempts=attempt, verdict=verdict)
+                # Still under the model's lock: projections of two writes land in their order.
+                return self._project(state, outcome)
         raise Conflict(
             f"the registry branch kept moving: gave up after {self.max_attempts} attempts; "
             "nothing was written, try again."

@@ -101,6 +101,7 @@ def history(store: RegistryStore, model: str) -> list[dict[str, Any]]:
                 "subject": subject,
                 "requested_by": (trailers.get("Requested-by") or [event.ref.tagged_by or None])[0],
                 "approved_by": trailers.get("Approved-by", []),
+                "claimed_approval_by": trailers.get("Claimed-approval-by", []),
                 "refs": trailers.get("Refs", []),
             }
         )

@@ -178,3 +178,25 @@ def test_rollback_needs_only_its_own_approval_rule():
         default, GateEvidence(stage="production", version="v1", approvals=Approvals(()))
     )
     assert names(none) == ["approvals"]
+
+
+def test_metrics_on_another_holdout_than_the_baselines_are_not_like_for_like():
+    gated = policy(metrics={"accuracy": {"min": 0.9}})
+
+    def verdict(candidate: str, baseline: str | None):
+        holdout = {"path": "data/holdout.csv", "candidate": candidate, "baseline": baseline}
+        ev = GateEvidence(
+            stage="staging",
+            version="v1.1.0",
+            metrics={"accuracy": 0.99},
+            baseline_version="v1.0.0",
+            extra={"holdout": holdout},
+        )
+        return evaluate_promotion(gated, ev)
+
+    other = verdict("b" * 64, "d" * 64)
+    assert names(other) == ["holdout"]
+    (check,) = [c for c in other.checks if c.name == "holdout"]
+    assert "not like for like" in check.reason and check.fix
+    assert "holdout" in names(verdict("d" * 64, "d" * 64), "pass")
+    assert "holdout" in names(verdict("b" * 64, None), "skip")  # the baseline recorded none

@@ -60,7 +60,7 @@ def test_patch_bump_policy(tmp_path, capsys):
     assert [repo.register(), repo.register()] == ["v0.1.0", "v0.1.1"]
 
 
-def test_audit_trailers_record_requester_approvers_evidence_and_refs(repo):
+def test_audit_trailers_record_requester_claimed_approvals_evidence_and_refs(repo):
     repo.register()
     repo.ok("registry", "promote", "churn", "v0.1.0", "--to", "staging")
     repo.ok(
@@ -80,9 +80,9 @@ def test_audit_trailers_record_requester_approvers_evidence_and_refs(repo):
     trailers = repo.git("log", "-1", "--format=%(trailers:unfold)").strip().splitlines()
     assert trailers == [
         "Requested-by: Alice Example <alice@example.com>",
-        "Approved-by: bob",
-        "Approved-by: carol",
         "Refs: #42",
+        # Nothing checked these on a local checkout: a claim, never an `Approved-by`.
+        "Claimed-approval-by: bob, carol",
     ]
     registration = repo.git(
         "log", "--format=%(trailers:key=Evidence,valueonly)", "-1", "--", "registry/churn/versions"

@@ -277,6 +277,9 @@ def test_init_reads_the_repository_and_imports_gto_versions(repo):
     assert tag_objects(repo) == before
     commit(repo.root, "adopt mlbot", {})
     assert "policy OK" in repo.ok("policy", "check").out
+    explain = repo.ok("policy", "explain", "churn").out
+    assert "- prod: 1 code-owner approval(s), not the requester's own" in explain
+    assert "having been in staging" in explain
     assert repo.mlbot("registry", "check").code == 0
     assert_show_agrees(repo)
 

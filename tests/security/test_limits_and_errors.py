@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.e2e.conftest import evaluation
 from tests.security.attacks import World, answers, replies_to
 
@@ -20,31 +18,41 @@ def test_commands_past_the_limit_get_one_reply_naming_the_lines_not_run(world: W
     assert len(notice) == 1 and "line 6" in notice[0] and "not run" in notice[0], notice
 
 
-def test_a_bug_in_one_command_gets_a_reply_and_the_others_still_run(world: World) -> None:
-    # evaluation.json is the PR's own file: a malformed one must not crash the bot silently.
+def test_a_malformed_evaluation_gets_a_reply_and_the_other_commands_still_run(
+    world: World,
+) -> None:
+    # evaluation.json is the PR's own file: fields of the wrong type crashed the bot.
     doc = evaluation()
-    doc["candidate"] = "not a mapping"
+    doc["production"] = 7
+    doc["holdout"] = "x"
     pr = world.open_pr(evaluation_doc=doc)
     world.review(pr, user="alice")
     cid = world.comment(pr, "/promote cancer v1.2.0 to production\n/status cancer")
     world.settle()
-    first = replies_to(world, pr, cid, line=1)
-    assert len(first) == 1, answers(world, pr)
-    assert world.live()["production"] == "v1.1.0"
-    assert "nothing was written" in first[0].lower() or "evaluation" in first[0].lower()
+    assert len(replies_to(world, pr, cid, line=1)) == 1, answers(world, pr)
     assert len(replies_to(world, pr, cid, line=2)) == 1
+    assert world.live()["production"] == "v1.2.0"  # the candidate's own numbers still gate
 
 
-def test_an_internal_error_reply_names_the_delivery(world: World) -> None:
+def test_github_failing_on_the_last_attempt_gets_a_reply_naming_the_delivery(
+    make_world,
+) -> None:
+    from bot.simulator import Faults
     from tests.security.attacks import comment_delivery
 
-    pr = world.open_pr(evaluation_doc=json.loads(json.dumps(evaluation())) | {"candidate": 7})
-    cid = world.comment(pr, "/promote cancer")
+    faults = Faults(rate=0.0, kinds=("error",), only_paths=("/orgs/acme/teams",))
+    world: World = make_world(faults=faults, max_attempts=1)
+    issue = world.issue()
     world.settle()
-    (reply,) = replies_to(world, pr, cid)
+    faults.rate = 1.0  # the team of code owners cannot be read
+    cid = world.comment(issue, "/rollback cancer because incident\n/status cancer", user="bob")
+    world.settle()
+    faults.rate = 0.0
+    (first,) = replies_to(world, issue, cid, line=1)
+    assert comment_delivery(world, cid).id in first, first
+    assert "Nothing was written by this command" in first
     assert world.live()["production"] == "v1.1.0"
-    delivery = comment_delivery(world, cid)
-    assert delivery.id in reply or "evaluation" in reply.lower(), reply
+    assert len(replies_to(world, issue, cid, line=2)) == 1  # the next command still ran
 
 
 def test_concurrent_approvals_produce_exactly_one_promoted_reply(make_world) -> None:

@@ -7,6 +7,7 @@ records what it receives and answers from a script.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -27,6 +28,8 @@ import uvicorn
 
 from bot.server.settings import Settings
 from bot.server.store import make_store
+from bot.server.store.jobs import JobStore
+from bot.server.store.location import SqliteLocation, parse
 from bot.webhooks.signature import sign
 
 SECRET = "test-webhook-secret"
@@ -156,21 +159,37 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
         time.sleep(0.01)
 
 
-def job_state(database: Path, delivery_id: str) -> str | None:
-    store = make_store(database)
-    try:
+def job_state(database: Path | str, delivery_id: str) -> str | None:
+    with _store(database) as store:
         job = store.get(delivery_id)
-    finally:
-        store.close()
     return job.state if job else None
 
 
-def queue_counts(database: Path) -> dict[str, int]:
-    store = make_store(database)
-    try:
+def queue_counts(database: Path | str) -> dict[str, int]:
+    with _store(database) as store:
         return store.counts()
-    finally:
-        store.close()
+
+
+_SHARED: dict[str, JobStore] = {}
+
+
+@contextmanager
+def _store(database: Path | str) -> Iterator[JobStore]:
+    """A store to look at: SQLite opened each time; PostgreSQL once per URL (a pool each)."""
+    location = parse(database)
+    if isinstance(location, SqliteLocation):
+        store = make_store(location)
+        store.open()
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    if location.url not in _SHARED:
+        _SHARED[location.url] = make_store(location, connections=2)
+        _SHARED[location.url].open()
+        atexit.register(_SHARED[location.url].close)
+    yield _SHARED[location.url]
 
 
 # -- a fake GitHub on loopback ---------------------------------------------------

@@ -11,6 +11,7 @@ from bot.simulator.render.actions import ActionsJSON
 from bot.simulator.render.apps import AppsJSON
 from bot.simulator.render.base import iso
 from bot.simulator.render.checks import ChecksJSON
+from bot.simulator.render.deployments import DeploymentsJSON
 from bot.simulator.render.git import GitJSON
 from bot.simulator.render.issues import IssuesJSON
 from bot.simulator.render.people import PeopleJSON
@@ -19,7 +20,15 @@ from bot.simulator.render.repos import ReposJSON
 
 
 class Renderer(
-    ActionsJSON, AppsJSON, ChecksJSON, GitJSON, IssuesJSON, PeopleJSON, PullsJSON, ReposJSON
+    ActionsJSON,
+    AppsJSON,
+    ChecksJSON,
+    DeploymentsJSON,
+    GitJSON,
+    IssuesJSON,
+    PeopleJSON,
+    PullsJSON,
+    ReposJSON,
 ):
     """`sim.render`: every object of the simulator as the JSON GitHub sends for it."""
 

@@ -30,36 +30,11 @@ class ActionsJSON(RenderBase):
             }
         except Exception:
             head_commit = None
-        pulls = []
         # GitHub leaves `pull_requests` empty for runs whose head is in a fork.
-        for number in [] if run.head_repo != run.repo else run.pull_numbers:
-            issue = self.sim.issue(run.repo, number)
-            assert issue.pull is not None
-            pulls.append(
-                {
-                    "id": issue.id,
-                    "number": number,
-                    "url": f"{self.api}/repos/{repo.full_name}/pulls/{number}",
-                    "head": {
-                        "ref": issue.pull.head_ref,
-                        "sha": issue.pull.head_sha,
-                        "repo": {
-                            "id": head_repo.id,
-                            "url": f"{self.api}/repos/{head_repo.full_name}",
-                            "name": head_repo.name,
-                        },
-                    },
-                    "base": {
-                        "ref": issue.pull.base_ref,
-                        "sha": issue.pull.base_sha,
-                        "repo": {
-                            "id": repo.id,
-                            "url": f"{self.api}/repos/{repo.full_name}",
-                            "name": repo.name,
-                        },
-                    },
-                }
-            )
+        pulls = [
+            self.pull_minimal(self.sim.issue(run.repo, number))
+            for number in ([] if run.head_repo != run.repo else run.pull_numbers)
+        ]
         out.update(
             id=run.id,
             node_id=self._node("WorkflowRun", run.id),

@@ -7,6 +7,7 @@ from typing import Any
 from bot.simulator.render.base import RenderBase
 from bot.simulator.state import (
     Issue,
+    Repo,
     Review,
 )
 
@@ -130,3 +131,21 @@ class PullsJSON(RenderBase):
         out = self.review(review)
         out["state"] = review.state.lower()
         return out
+
+    def pull_minimal(self, issue: Issue) -> dict[str, Any]:
+        """The short pull request of workflow runs and check runs (`pull-request-minimal`)."""
+        assert issue.pull is not None
+        repo = self.sim.repo(issue.repo)
+        head_repo = self.sim.repo(issue.pull.head_repo)
+
+        def side(ref: str, sha: str, of: Repo) -> dict[str, Any]:
+            url = f"{self.api}/repos/{of.full_name}"
+            return {"ref": ref, "sha": sha, "repo": {"id": of.id, "url": url, "name": of.name}}
+
+        return {
+            "id": issue.id,
+            "number": issue.number,
+            "url": f"{self.api}/repos/{repo.full_name}/pulls/{issue.number}",
+            "head": side(issue.pull.head_ref, issue.pull.head_sha, head_repo),
+            "base": side(issue.pull.base_ref, issue.pull.base_sha, repo),
+        }
