@@ -137,9 +137,12 @@ def one_line(text: str, limit: int = TITLE_LIMIT) -> str:
 
 
 def verdict_line(table: str) -> str:
-    """The one-line verdict: the first line of the rendered metric table, as plain text."""
+    """The one-line verdict: the first line of the rendered metric table, as plain text.
+
+    That line is `bot.diff.headline.verdict_line`, in bold.
+    """
     first = next((line for line in table.splitlines() if line.strip()), "")
-    return one_line(first.lstrip("#").strip())
+    return one_line(first.lstrip("#").strip().removeprefix("**").removesuffix("**"))
 
 
 def conclusion_of(
@@ -295,7 +298,9 @@ def report(
     elif conclusion == "failure" and judged.approvals in failed and len(failed) == 1:
         title = one_line(f"{title} · {judged.approvals.reason}")
     actions: tuple[Action, ...] = ()
-    if conclusion in ("success", "action_required") and judged.untrusted is None:
+    # Only on a green check: a click then normally promotes at once (a button has no
+    # comment to wait on, so a click that finds approvals missing is refused, not pending).
+    if conclusion == "success" and judged.untrusted is None:
         button = promote_action(model, judged.version, judged.next_stage)
         actions = (button,) if button else ()
     approvals_text = None

@@ -121,8 +121,12 @@ def test_the_button_fits_githubs_limits_for_every_allowed_stage_name():
 
 
 def test_a_button_is_offered_only_when_the_gates_pass():
-    good = judged(0.95, approvals=MISSING, metrics=GATE, version="v1.2.0", next_stage="production")
+    good = judged(0.95, approvals=APPROVED, metrics=GATE, version="v1.2.0", next_stage="production")
     assert [a.identifier for a in report(good).actions] == ["promote:production"]
+    waiting = judged(
+        0.95, approvals=MISSING, metrics=GATE, version="v1.2.0", next_stage="production"
+    )
+    assert report(waiting).actions == ()
     bad = judged(0.5, approvals=APPROVED, metrics=GATE, version="v1.2.0", next_stage="production")
     assert report(bad).actions == ()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.registry import audit
 from bot.simulator.state import CheckRun, Deployment
 from tests.e2e.conftest import REPO, World, evaluation
 
@@ -70,8 +71,8 @@ def test_the_check_turns_green_only_when_every_gate_passes(world: World) -> None
     assert "waiting for approval" in waiting.output["title"]
     assert "| accuracy |" in waiting.output["summary"]
     sticky = next(b for b in world.bot_comments(pr) if "mlbot:metrics:cancer" in b)
-    heading = next(line for line in sticky.splitlines() if line.startswith("### "))
-    assert waiting.output["title"].startswith(heading.lstrip("# ").replace("`", ""))
+    heading = next(line for line in sticky.splitlines() if line.startswith("**"))
+    assert waiting.output["title"].startswith(heading.strip("*").split(" — ")[0])
 
     world.review(pr, user="carol")  # not an owner: still waiting
     world.settle()
@@ -135,6 +136,79 @@ def test_the_check_is_reported_on_the_merge_groups_head(world: World) -> None:
     queued = check(world, group_head)
     assert queued.conclusion == "success"
     assert queued.head_sha == group_head != world.head(pr)
+
+
+# -- the promotion button ---------------------------------------------------------------------
+def test_a_button_click_is_a_promote_by_the_clicker_with_the_clickers_permissions(
+    world: World,
+) -> None:
+    pr = world.open_pr()
+    world.review(pr, user="alice")
+    world.settle()
+    green = check(world, world.head(pr))
+    assert green.conclusion == "success"
+    [button] = green.actions
+    assert button == {
+        "label": "Promote production",
+        "description": "/promote cancer v1.2.0 to production",
+        "identifier": "promote:production",
+    }
+
+    world.sim.press_check_action(green.id, "promote:production", user="mallory")
+    world.settle()
+    refused = world.last_reply(pr)
+    assert "mallory has read access" in refused and "write or higher" in refused
+    assert world.live()["production"] == "v1.1.0"
+
+    commits = len(world.registry_log())
+    world.sim.press_check_action(green.id, "promote:production", user="carol")
+    world.settle()
+    done = world.last_reply(pr)
+    assert "Promoted cancer v1.2.0 to production" in done and "by @carol" in done
+    assert world.live()["production"] == "v1.2.0"
+    message = world.registry_log()[0]
+    trailers = audit.parse_trailers(message)
+    assert trailers["Requested-by"] == ["carol"]
+    assert trailers["Approved-by"] == ["alice"]
+    assert trailers["Refs"] == [f"#{pr}"]
+    assert trailers["Command"][0].startswith(f"check-run {green.id} line ")
+    assert len(world.registry_log()) == commits + 1
+    [deployed] = deployments(world, "production")
+    assert deployed.payload["version"] == "v1.2.0"
+
+    # The same click delivered again (a replay, a double click) answers nothing new.
+    replies = len(world.command_replies(pr))
+    world.sim.press_check_action(green.id, "promote:production", user="carol")
+    world.settle()
+    assert len(world.command_replies(pr)) == replies
+    assert len(world.registry_log()) == commits + 1
+
+
+def test_a_click_on_a_stale_button_is_refused_not_left_waiting(world: World) -> None:
+    pr = world.open_pr()
+    review = world.review(pr, user="alice")
+    world.settle()
+    green = check(world, world.head(pr))
+    world.sim.dismiss_review(review, user="bob")
+    world.sim.press_check_action(green.id, "promote:production", user="carol")  # before re-judging
+    world.settle()
+    reply = world.last_reply(pr)
+    assert reply.startswith("<!-- mlbot:reply ")  # not a pending reply nothing would complete
+    assert "approved now" in reply and "0 of 1 code-owner approval(s)" in reply
+    assert world.live()["production"] == "v1.1.0"
+    assert check(world, world.head(pr)).conclusion == "action_required"
+
+
+def test_a_forged_button_identifier_does_nothing(world: World) -> None:
+    pr = world.open_pr()
+    world.review(pr, user="alice")
+    world.settle()
+    run = check(world, world.head(pr))
+    run.actions.append({"label": "x", "description": "x", "identifier": "rollback:production"})
+    world.sim.press_check_action(run.id, "rollback:production", user="alice")
+    world.settle()
+    assert world.command_replies(pr) == []
+    assert world.live()["production"] == "v1.1.0"
 
 
 # -- deployments ----------------------------------------------------------------------------

@@ -33,7 +33,11 @@ def repo_context(ctx: JobContext, event: Any) -> RepoContext:
 
     repo = event.repository
     return RepoContext(
-        ctx.github, repo.full_name, repo.default_branch or "main", ctx.settings.bot_login
+        ctx.github,
+        repo.full_name,
+        repo.default_branch or "main",
+        ctx.settings.bot_login,
+        model_lock=ctx.model_lock,
     )
 
 
