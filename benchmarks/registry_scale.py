@@ -209,7 +209,9 @@ class Builder:
         self.clock = max(self.clock, last) + dt.timedelta(seconds=1)
 
     def run_model(self, name: str, versions: int) -> None:
-        state = ModelState(name, None, [], None, [])
+        records: dict[str, schema.VersionRecord] = {}
+        # The plans validate the record a stage change points at: read back from memory.
+        state = ModelState(name, None, [], None, [], records.__getitem__)
         names: list[str] = []  # version names by index
         actor = f"{AUTHOR[0]} <{AUTHOR[1]}>"
         for action, index, stage in scenario(versions):
@@ -218,7 +220,8 @@ class Builder:
                 version = plan.choose_version(state, None, "minor")
                 names.append(version)
                 info = audit.Audit(requested_by=actor, evidence=(f"ci-run-{self.out.marks}",))
-                change = plan.plan_register(state, self._record(name, version, now), info, now)
+                records[version] = self._record(name, version, now)
+                change = plan.plan_register(state, records[version], info, now)
             elif action == "promote":
                 approvals = (APPROVER,) if stage == "production" else ()
                 info = audit.Audit(requested_by=actor, approved_by=approvals, refs=("#1",))

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify-blob": ("bot.cli.verify_blob_cmd", "verify a cosign blob signature or bundle"),
     "sign-blob": ("bot.cli.sign_blob_cmd", "sign a file as `cosign sign-blob --key` does"),
     "serve": ("bot.cli.serve_cmd", "run the webhook bot (GitHub App) over HTTP"),
+    "github": ("bot.cli.github_cmd", "put GitHub's deployments right from the registry"),
     "validate": ("bot.cli.validate_cmd", "check data against its contract, and mlbot.yml"),
     "train": ("bot.cli.train_cmd", "train a model under MLflow and write candidate.json"),
     "evaluate": ("bot.cli.evaluate_cmd", "champion/challenger evaluation against production"),

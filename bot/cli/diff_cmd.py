@@ -55,7 +55,8 @@ def _read(source, paths: list[str]) -> dict[str, Any]:
     from bot.diff import metric_files
 
     # A folder stands for every file in it, as in DVC.
-    contents = source.read(metric_files.expand(paths, source.files()))
+    inside = [f for p in paths for f in source.under(p)]
+    contents = source.read(metric_files.expand(paths, inside))
     out: dict[str, Any] = {}
     for path, content in contents.items():
         if content is None:

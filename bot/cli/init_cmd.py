@@ -150,6 +150,12 @@ def config_text(models: list[str], path_arg: str | None, found: Found) -> str:
         stages = ", ".join(found.stages)
         text += "overrides:               # deep-merged over the pack, for every model\n"
         text += f"  stages: [{stages}]   # the stages this repository's GTO tags use\n"
+        # The pack's production block goes with the pack's stage names: the last stage
+        # here gets what the pack asks of production, so it is not left open.
+        last = found.stages[-1]
+        source = f", from: [{found.stages[-2]}]" if len(found.stages) > 1 else ""
+        text += "  promotion:\n"
+        text += f"    {last}: {{approvals: 1, allow_self_approval: false{source}}}\n"
     else:
         text += "overrides: {}            # deep-merged over the pack, for every model\n"
     text += "models:\n" + "".join(_model_block(m, path_arg, found) for m in models)

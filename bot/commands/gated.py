@@ -149,6 +149,8 @@ def finish(
             "evidence": j.evidence,
             "checks": list(outcome.verdict.checks) if outcome.verdict else [],
             "attempts": outcome.attempts,
+            # What the registry's post-write projections did (the GitHub Deployment).
+            "notes": list(outcome.notes),
             "live": {},
             **j.after(outcome),
         },

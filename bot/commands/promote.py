@@ -77,11 +77,7 @@ def semver_ok(word: str) -> None:
 
 def default_stage(policy: Policy, state: ModelState, version: str) -> str | None:
     """The first stage the version has not been in yet, in the policy's order."""
-    history = state.stage_history(version)
-    for stage in policy.stages:
-        if stage not in history:
-            return stage
-    return None
+    return state.next_stage(policy.stages, version)
 
 
 PREFETCHED_MODELS = 3

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.registry.names import MODEL_NAME
+from bot.registry.names import MODEL_NAME, STAGE_NAME
 
 CONFIG_PATH = ".github/mlbot.yml"
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9._-](?:[A-Za-z0-9._ -]{0,253}[A-Za-z0-9._-])?$")
 
 
 class _Strict(BaseModel):
@@ -60,6 +61,25 @@ class ModelConfig(_Strict):
         default_factory=dict, description="Policy overrides for this model only."
     )
     mlflow: MlflowMirror | None = None
+    environments: dict[str, str] = Field(
+        default_factory=dict,
+        description="GitHub environment per stage for the model's deployments "
+        "(default: the stage's name).",
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for stage, name in value.items():
+            if not STAGE_NAME.match(stage):
+                raise ValueError(f"'{stage}' is not a valid stage name")
+            # GitHub's limit; and no path or control characters: the name goes in URLs.
+            if not _ENVIRONMENT.match(name):
+                raise ValueError(
+                    f"environment {name!r} for {stage}: use at most 255 letters, digits, "
+                    "spaces and . _ -"
+                )
+        return value
 
 
 class RepoConfig(_Strict):

@@ -25,8 +25,11 @@ class Source(Protocol):
     def read(self, paths: list[str]) -> dict[str, bytes | None]:
         """Each repository-relative path's bytes, None where there is no such file."""
 
-    def files(self) -> list[str]:
-        """Every file (repository-relative, POSIX) that DVC would look at."""
+    def dvc_files(self) -> list[str]:
+        """Every dvc.yaml (repository-relative, POSIX)."""
+
+    def under(self, folder: str) -> list[str]:
+        """The files below `folder`; none when it is not a folder."""
 
 
 def _git(root: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
@@ -52,17 +55,21 @@ class Workspace:
             out[path] = full.read_bytes() if full.is_file() else None
         return out
 
-    def files(self) -> list[str]:
-        # Tracked and untracked-but-not-ignored files: what a user's dvc.yaml can mean.
-        proc = _git(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        if proc.returncode != 0:
-            return [
-                (Path(d) / f).relative_to(self.root).as_posix()
-                for d, _, names in os.walk(self.root)
-                if ".git" not in Path(d).relative_to(self.root).parts
-                for f in names
-            ]
+    def dvc_files(self) -> list[str]:
+        # Tracked, and untracked but not ignored: the dvc.yaml files a user means.
+        listing = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+        proc = _git(self.root, *listing, "--", DVC_FILE, f"**/{DVC_FILE}")
         return sorted({p for p in proc.stdout.decode().split("\0") if p})
+
+    def under(self, folder: str) -> list[str]:
+        # From the disk, ignored files included: a metrics folder is often DVC's, not git's.
+        top = self.root / folder  # an absolute folder (outside the repository) stays itself
+        if not top.is_dir():
+            return []
+        found = [Path(d) / f for d, _, names in os.walk(top) for f in names]
+        if folder.startswith("/"):
+            return sorted(p.as_posix() for p in found)
+        return sorted(p.relative_to(self.root).as_posix() for p in found)
 
 
 class Revision:
@@ -80,8 +87,18 @@ class Revision:
         inside = [p for p in paths if not p.startswith("/")]
         return dict.fromkeys(paths) | self._git.read_files(self.commit, inside)
 
-    def files(self) -> list[str]:
-        return self._git.list_files(self.commit, ".")
+    def dvc_files(self) -> list[str]:
+        return [
+            p
+            for p in self._git.list_files(self.commit, ".")
+            if p == DVC_FILE or p.endswith("/" + DVC_FILE)
+        ]
+
+    def under(self, folder: str) -> list[str]:
+        if folder.startswith("/"):
+            return []
+        prefix = folder.rstrip("/") + "/"
+        return [p for p in self._git.list_files(self.commit, folder) if p.startswith(prefix)]
 
     def model_state(self, model: str) -> ModelState:
         """The model's registry state as this commit has it."""
@@ -90,5 +107,4 @@ class Revision:
 
 def dvc_files(source: Source) -> dict[str, bytes]:
     """Every dvc.yaml the source holds, by path."""
-    names = [p for p in source.files() if p == DVC_FILE or p.endswith("/" + DVC_FILE)]
-    return {p: c for p, c in source.read(names).items() if c is not None}
+    return {p: c for p, c in source.read(source.dvc_files()).items() if c is not None}

@@ -133,6 +133,7 @@ class Registry:
                 except StaleHead:
                     continue
                 outcome = Outcome(change, commit, attempts=attempt, verdict=verdict)
+                # Still under the model's lock: projections of two writes land in their order.
                 return self._project(state, outcome)
         raise Conflict(
             f"the registry branch kept moving: gave up after {self.max_attempts} attempts; "

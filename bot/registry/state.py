@@ -13,7 +13,7 @@ tag pushed on an unmerged commit registers nothing (`off_branch` names them).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -101,6 +101,11 @@ class ModelState:
             if state.version == version or any(p.version == version for p in state.previous):
                 seen.add(stage)
         return frozenset(seen)
+
+    def next_stage(self, order: Sequence[str], version: str) -> str | None:
+        """The first stage of `order` the version has not been in yet (a promotion's default)."""
+        history = self.stage_history(version)
+        return next((stage for stage in order if stage not in history), None)
 
     def latest(self) -> str | None:
         return semver.latest(self.versions)

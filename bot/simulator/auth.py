@@ -64,3 +64,19 @@ def verify_jwt(sim: World, credential: str) -> App:
     if claims["exp"] - claims["iat"] > 660:
         raise ApiError(401, "'Expiration time' claim ('exp') is too far in the future")
     return app
+
+
+_LEVELS = {"read": 1, "write": 2, "admin": 3}
+
+
+def require_permission(sim: World, token: Token | None, name: str, level: str) -> None:
+    """403 as GitHub answers when an installation lacks the permission an operation needs.
+
+    People's tokens are judged by repository role elsewhere; this is the App's side.
+    """
+    if token is None or token.installation_id is None:
+        return
+    inst = sim.installations.get(token.installation_id)
+    granted = (inst.permissions if inst else {}).get(name)
+    if _LEVELS.get(granted or "", 0) < _LEVELS[level]:
+        raise ApiError(403, "Resource not accessible by integration")

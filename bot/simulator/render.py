@@ -19,6 +19,8 @@ from bot.simulator.state import (
     CheckRun,
     Comment,
     CommitStatus,
+    Deployment,
+    Environment,
     Issue,
     Label,
     Reaction,
@@ -435,13 +437,41 @@ class Renderer:
         return out
 
     # -- checks and statuses -----------------------------------------------------------------
+    def pull_minimal(self, issue: Issue) -> dict[str, Any]:
+        """The short pull request of workflow runs and check runs (`pull-request-minimal`)."""
+        assert issue.pull is not None
+        repo = self.sim.repo(issue.repo)
+        head_repo = self.sim.repo(issue.pull.head_repo)
+
+        def side(ref: str, sha: str, of: Repo) -> dict[str, Any]:
+            url = f"{self.api}/repos/{of.full_name}"
+            return {"ref": ref, "sha": sha, "repo": {"id": of.id, "url": url, "name": of.name}}
+
+        return {
+            "id": issue.id,
+            "number": issue.number,
+            "url": f"{self.api}/repos/{repo.full_name}/pulls/{issue.number}",
+            "head": side(issue.pull.head_ref, issue.pull.head_sha, head_repo),
+            "base": side(issue.pull.base_ref, issue.pull.base_sha, repo),
+        }
+
     def check_run(self, run: CheckRun) -> dict[str, Any]:
         repo = self.sim.repo(run.repo)
         url = f"{self.api}/repos/{repo.full_name}/check-runs/{run.id}"
         out = self._schema("check-run")
-        output = {"title": None, "summary": None, "text": None, "annotations_count": 0}
+        output = {"title": None, "summary": None, "text": None}
         output.update({k: v for k, v in run.output.items() if k in {"title", "summary", "text"}})
+        output["annotations_count"] = len(run.annotations)
         output["annotations_url"] = f"{url}/annotations"
+        # As GitHub: the open PRs of this repository whose head is the run's commit.
+        pulls = [
+            self.pull_minimal(i)
+            for i in self.sim.issues(repo.full_name)
+            if i.pull is not None
+            and i.state == "open"
+            and i.pull.head_sha == run.head_sha
+            and i.pull.head_repo == repo.full_name
+        ]
         out.update(
             id=run.id,
             node_id=self._node("CheckRun", run.id),
@@ -458,9 +488,103 @@ class Renderer:
             check_suite={"id": run.id},
             output=output,
             app=self.sim.app_json(run.app_slug),
-            pull_requests=[],
+            pull_requests=pulls,
         )
         return out
+
+    def check_suite_of(self, run: CheckRun) -> dict[str, Any]:
+        """The simple check suite a check-run webhook carries (one suite per run here)."""
+        repo = self.sim.repo(run.repo)
+        data = self.check_run(run)
+        return {
+            "id": run.id,
+            "node_id": self._node("CheckSuite", run.id),
+            "head_sha": run.head_sha,
+            "head_branch": None,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "url": f"{self.api}/repos/{repo.full_name}/check-suites/{run.id}",
+            "before": None,
+            "after": run.head_sha,
+            "pull_requests": data["pull_requests"],
+            "app": data["app"],
+            "repository": self.repo(repo, "minimal-repository"),
+            "created_at": run.started_at,
+            "updated_at": run.completed_at or run.started_at,
+        }
+
+    def deployment(self, dep: Deployment) -> dict[str, Any]:
+        repo = self.sim.repo(dep.repo)
+        url = f"{self.api}/repos/{repo.full_name}/deployments/{dep.id}"
+        updated = dep.statuses[-1]["created_at"] if dep.statuses else dep.created_at
+        return {
+            "url": url,
+            "id": dep.id,
+            "node_id": self._node("Deployment", dep.id),
+            "sha": dep.sha,
+            "ref": dep.ref,
+            "task": dep.task,
+            "payload": dep.payload,
+            "original_environment": dep.environment,
+            "environment": dep.environment,
+            "description": dep.description,
+            "creator": self.user(dep.creator),
+            "created_at": dep.created_at,
+            "updated_at": updated,
+            "statuses_url": f"{url}/statuses",
+            "repository_url": f"{self.api}/repos/{repo.full_name}",
+            "transient_environment": dep.transient_environment,
+            "production_environment": dep.production_environment,
+        }
+
+    def deployment_status(self, dep: Deployment, status: dict[str, Any]) -> dict[str, Any]:
+        repo = self.sim.repo(dep.repo)
+        url = f"{self.api}/repos/{repo.full_name}/deployments/{dep.id}"
+        return {
+            "url": f"{url}/statuses/{status['id']}",
+            "id": status["id"],
+            "node_id": self._node("DeploymentStatus", status["id"]),
+            "state": status["state"],
+            "creator": self.user(status["creator"]),
+            "description": status.get("description") or "",
+            "environment": dep.environment,
+            "target_url": status.get("log_url") or "",
+            "log_url": status.get("log_url") or "",
+            "environment_url": status.get("environment_url") or "",
+            "created_at": status["created_at"],
+            "updated_at": status["created_at"],
+            "deployment_url": url,
+            "repository_url": f"{self.api}/repos/{repo.full_name}",
+        }
+
+    def environment(self, env: Environment) -> dict[str, Any]:
+        repo = self.sim.repo(env.repo)
+        return {
+            "id": env.id,
+            "node_id": self._node("Environment", env.id),
+            "name": env.name,
+            "url": f"{self.api}/repos/{repo.full_name}/environments/{env.name}",
+            "html_url": f"{self.web}/{repo.full_name}/deployments/{env.name}",
+            "created_at": env.created_at,
+            "updated_at": env.created_at,
+            # Custom (App) rules are listed by their own endpoint, not here.
+            "protection_rules": [],
+            "deployment_branch_policy": None,
+        }
+
+    def annotation(self, note: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "path": note["path"],
+            "start_line": note["start_line"],
+            "end_line": note["end_line"],
+            "start_column": note.get("start_column"),
+            "end_column": note.get("end_column"),
+            "annotation_level": note.get("annotation_level"),
+            "title": note.get("title"),
+            "message": note.get("message"),
+            "raw_details": note.get("raw_details"),
+            "blob_href": "",
+        }
 
     def status(self, status: CommitStatus) -> dict[str, Any]:
         repo = self.sim.repo(status.repo)
@@ -499,36 +623,11 @@ class Renderer:
             }
         except Exception:
             head_commit = None
-        pulls = []
         # GitHub leaves `pull_requests` empty for runs whose head is in a fork.
-        for number in [] if run.head_repo != run.repo else run.pull_numbers:
-            issue = self.sim.issue(run.repo, number)
-            assert issue.pull is not None
-            pulls.append(
-                {
-                    "id": issue.id,
-                    "number": number,
-                    "url": f"{self.api}/repos/{repo.full_name}/pulls/{number}",
-                    "head": {
-                        "ref": issue.pull.head_ref,
-                        "sha": issue.pull.head_sha,
-                        "repo": {
-                            "id": head_repo.id,
-                            "url": f"{self.api}/repos/{head_repo.full_name}",
-                            "name": head_repo.name,
-                        },
-                    },
-                    "base": {
-                        "ref": issue.pull.base_ref,
-                        "sha": issue.pull.base_sha,
-                        "repo": {
-                            "id": repo.id,
-                            "url": f"{self.api}/repos/{repo.full_name}",
-                            "name": repo.name,
-                        },
-                    },
-                }
-            )
+        pulls = [
+            self.pull_minimal(self.sim.issue(run.repo, number))
+            for number in ([] if run.head_repo != run.repo else run.pull_numbers)
+        ]
         out.update(
             id=run.id,
             node_id=self._node("WorkflowRun", run.id),

@@ -15,13 +15,22 @@ from pathlib import Path
 from bot.simulator.control.actions import ActionsControl
 from bot.simulator.control.apps import AppsControl
 from bot.simulator.control.checks import ChecksControl
+from bot.simulator.control.deployments import DeploymentsControl
+from bot.simulator.control.merge_queue import MergeQueueControl
 from bot.simulator.control.pulls import PullsControl
 from bot.simulator.faults import Faults
 from bot.simulator.openapi import OpenAPISpec, load_spec
 from bot.simulator.server import ApiServer
 
 
-class GitHubSimulator(PullsControl, ChecksControl, ActionsControl, AppsControl):
+class GitHubSimulator(
+    PullsControl,
+    ChecksControl,
+    ActionsControl,
+    AppsControl,
+    DeploymentsControl,
+    MergeQueueControl,
+):
     """A test double of the GitHub REST API, not a GitHub replacement.
 
     Use as a context manager, or call `start()` / `stop()`. `url` is the API

@@ -108,6 +108,50 @@ class CheckRun:
     output: dict[str, Any] = field(default_factory=dict)
     external_id: str | None = None
     details_url: str | None = None
+    actions: list[dict[str, str]] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Deployment:
+    id: int
+    repo: str
+    sha: str
+    ref: str
+    task: str
+    environment: str
+    payload: dict[str, Any] | str
+    description: str | None
+    creator: str
+    created_at: str
+    production_environment: bool
+    transient_environment: bool
+    # Newest last; each {id, state, description, log_url, environment_url, creator, created_at}.
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Environment:
+    id: int
+    repo: str
+    name: str
+    created_at: str
+    # App slugs enabled as custom deployment protection rules on this environment.
+    protection_apps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateRequest:
+    """A job waiting on an environment's custom protection rules, and the answers given."""
+
+    run_id: int
+    repo: str
+    environment: str
+    sha: str
+    ref: str
+    deployment_id: int | None
+    # (app slug, state, comment) per answer, in order.
+    reviews: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 @dataclass

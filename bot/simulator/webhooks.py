@@ -89,8 +89,9 @@ class WebhookEmitter(World):
             self._emit("issues", action, repo, user, issue=self.render.issue(issue), **extra)
 
     def _emit(
-        self, event: str, action: str | None, repo: Repo | None, sender: str, **objects: Any
+        self, event: str, action: str | None, repo: Repo | None, sender: str, /, **objects: Any
     ) -> None:
+        # Positional-only: a payload may have a field named `event` (deployment_protection_rule).
         pointer = self.spec.webhook_pointer(event, action)
         payload: dict[str, Any] = self.spec.skeleton(pointer) if pointer else {}
         for key, value in objects.items():
@@ -104,6 +105,8 @@ class WebhookEmitter(World):
         payload["repository"] = _deep_fill(
             payload.get("repository"), self.render.repo(repo, "repository")
         )
+        # GitHub's webhook repositories carry the custom properties (none here).
+        payload["repository"].setdefault("custom_properties", {})
         if event == "push":
             payload["repository"]["created_at"] = int(self.now())
             payload["repository"]["pushed_at"] = int(self.now())

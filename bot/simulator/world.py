@@ -22,6 +22,9 @@ from bot.simulator.state import (
     CheckRun,
     Comment,
     CommitStatus,
+    Deployment,
+    Environment,
+    GateRequest,
     Installation,
     Issue,
     Repo,
@@ -65,6 +68,9 @@ class World:
         self.comments: dict[int, Comment] = {}
         self.reviews: dict[int, Review] = {}
         self.check_runs: dict[int, CheckRun] = {}
+        self.deployments: dict[int, Deployment] = {}
+        self.environments: dict[tuple[str, str], Environment] = {}  # (repo, name)
+        self.gate_requests: dict[int, GateRequest] = {}  # workflow run id -> request
         self.statuses: list[CommitStatus] = []
         self.workflow_runs: dict[int, WorkflowRun] = {}
         self.artifacts: dict[int, Artifact] = {}

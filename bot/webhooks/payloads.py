@@ -161,6 +161,38 @@ class CheckSuite(Model):
     app: dict[str, Any] | None = None
 
 
+class CheckRun(Model):
+    id: int
+    name: str
+    head_sha: str
+    status: str | None = None
+    conclusion: str | None = None
+    external_id: str | None = None
+    html_url: str | None = None
+    app: dict[str, Any] | None = None
+    pull_requests: list[PullRequestRef] = Field(default_factory=list)
+    check_suite: CheckSuite | None = None
+
+
+class RequestedAction(Model):
+    identifier: str
+
+
+class MergeGroup(Model):
+    head_sha: str
+    head_ref: str
+    base_sha: str | None = None
+    base_ref: str | None = None
+
+
+class Deployment(Model):
+    id: int
+    sha: str | None = None
+    ref: str | None = None
+    environment: str | None = None
+    payload: dict[str, Any] | str | None = None
+
+
 class PushCommit(Model):
     id: str
     message: str | None = None
@@ -231,6 +263,30 @@ class CheckSuiteEvent(WebhookEvent):
     check_suite: CheckSuite
 
 
+class CheckRunEvent(WebhookEvent):
+    action: str
+    check_run: CheckRun
+    requested_action: RequestedAction | None = None
+
+
+class MergeGroupEvent(WebhookEvent):
+    action: str
+    merge_group: MergeGroup
+
+
+class DeploymentProtectionRuleEvent(WebhookEvent):
+    """A deploy job waits on mlbot: judged, then answered through `deployment_callback_url`."""
+
+    action: str
+    environment: str
+    event: str | None = None
+    sha: str | None = None
+    ref: str | None = None
+    deployment_callback_url: str
+    deployment: Deployment | None = None
+    pull_requests: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class InstallationEvent(WebhookEvent):
     action: str
     installation: Installation
@@ -262,6 +318,9 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "pull_request_review": PullRequestReviewEvent,
     "workflow_run": WorkflowRunEvent,
     "check_suite": CheckSuiteEvent,
+    "check_run": CheckRunEvent,
+    "merge_group": MergeGroupEvent,
+    "deployment_protection_rule": DeploymentProtectionRuleEvent,
     "installation": InstallationEvent,
     "ping": PingEvent,
     "push": PushEvent,

@@ -192,6 +192,9 @@ def test_stage_outputs_subfolders_and_files_missing_on_one_side_match_dvc(tmp_pa
     (root / "old.json").unlink()
     (root / "sub" / "reports" / "b.yaml").write_text("y: 2\n")
     (root / "top.toml").write_text("rmse = [broken\n")
+    # A file git ignores is still a metrics file in the working tree, as dvc reads it.
+    (root / "sub" / ".gitignore").write_text("reports/local.json\n")
+    (root / "sub" / "reports" / "local.json").write_text('{"z": 1}')
     detach(repo)
 
     theirs = dvc_diff(root)
@@ -199,6 +202,7 @@ def test_stage_outputs_subfolders_and_files_missing_on_one_side_match_dvc(tmp_pa
     assert ours.json() == theirs
     assert theirs["new.json"] == {"fresh": {"old": None, "new": 0.5}}
     assert theirs["old.json"] == {"dropped": {"old": 1, "new": None}}
+    assert theirs["sub/reports/local.json"] == {"z": {"old": None, "new": 1}}
     assert "top.toml is not valid TOML" in ours.err
     assert repo.ok("diff", "--all").json() == dvc_diff(root, "--all")
 

@@ -31,9 +31,15 @@ def test_the_manifest_asks_for_least_privilege():
     permissions = manifest()["default_permissions"]
     assert set(permissions.values()) <= {"read", "write"}
     writes = {name for name, level in permissions.items() if level == "write"}
-    assert writes == {"contents", "pull_requests", "issues"}
+    assert writes == {"contents", "pull_requests", "issues", "checks", "deployments"}
     for never in ("administration", "secrets", "workflows", "organization_administration"):
         assert never not in permissions
+
+
+def test_the_manifest_subscribes_to_every_event_the_bot_handles():
+    from bot.webhooks.handlers import router
+
+    assert router.events() - {"ping"} <= set(manifest()["default_events"])
 
 
 def test_the_manifest_points_the_webhook_at_the_bots_endpoint():

@@ -42,6 +42,7 @@ def test_events_are_signed_and_delivered(make_github_sim) -> None:
         ("push", None),
         ("pull_request", "opened"),
         ("pull_request_review", "submitted"),
+        ("workflow_run", "in_progress"),
         ("workflow_run", "completed"),
         ("push", None),
         ("pull_request", "closed"),
@@ -60,7 +61,9 @@ def test_events_are_signed_and_delivered(make_github_sim) -> None:
     assert comment["comment"]["body"] == "/retrain fraud"
     assert comment["comment"]["user"]["login"] == "alice"
     assert comment["issue"]["number"] == number
-    completed = json.loads(receiver.received[7].body)["workflow_run"]
+    started = json.loads(receiver.received[7].body)["workflow_run"]
+    assert started["id"] == run and started["status"] == "in_progress"
+    completed = json.loads(receiver.received[8].body)["workflow_run"]
     assert completed["id"] == run and completed["conclusion"] == "success"
     assert completed["pull_requests"][0]["number"] == pr
     closed = json.loads(receiver.received[-1].body)["pull_request"]

@@ -29,6 +29,8 @@ SUBSCRIBED = [
     "pull_request_review",
     "workflow_run",
     "check_suite",
+    "check_run",
+    "merge_group",
     "installation",
     "ping",
     "push",

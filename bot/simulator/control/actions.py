@@ -54,6 +54,16 @@ class ActionsControl(WebhookEmitter):
                 list(pull_numbers or []),
             )
             self.workflow_runs[run.id] = run
+            # GitHub announces a run when it starts (requested, then in_progress): the
+            # one event here is in_progress, which is what a check "in progress" follows.
+            self._emit(
+                "workflow_run",
+                "in_progress",
+                repo,
+                run.actor,
+                workflow_run=self.render.workflow_run(run),
+                workflow=self._workflow_json(run),
+            )
             for art_name, files in (artifacts or {}).items():
                 buf = io.BytesIO()
                 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

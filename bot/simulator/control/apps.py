@@ -60,6 +60,7 @@ class AppsControl(WebhookEmitter):
                 "issues": "write",
                 "pull_requests": "write",
                 "checks": "write",
+                "deployments": "write",
                 "statuses": "read",
                 "actions": "read",
                 "members": "read",

@@ -166,12 +166,14 @@ class PullsControl(IssuesControl):
             review.state = "DISMISSED"
             repo = self.repo(review.repo)
             issue = self.issue(review.repo, review.number)
+            data = self.render.review(review)
+            data["state"] = "dismissed"  # webhooks spell review states in lower case
             self._emit(
                 "pull_request_review",
                 "dismissed",
                 repo,
                 user,
-                review=self.render.review(review),
+                review=data,
                 pull_request=self.render.pull(issue),
             )
 

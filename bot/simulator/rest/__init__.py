@@ -11,6 +11,7 @@ from bot.simulator.rest import (  # noqa: F401 - imported to register their hand
     apps,
     checks,
     contents,
+    deployments,
     git,
     issues,
     pulls,

@@ -5,7 +5,23 @@ A new feature adds its module here; `mlbot serve` runs `router`.
 
 from __future__ import annotations
 
-from bot.webhooks.handlers import commands, drift, ping, workflow_runs
+from bot.webhooks.handlers import (
+    check_run_buttons,
+    check_runs,
+    commands,
+    deployments,
+    drift,
+    ping,
+    workflow_runs,
+)
 from bot.webhooks.router import Router
 
-router = Router(ping.router, workflow_runs.router, drift.router, commands.router)
+router = Router(
+    ping.router,
+    workflow_runs.router,
+    check_runs.router,
+    check_run_buttons.router,
+    deployments.router,
+    drift.router,
+    commands.router,
+)

@@ -1,0 +1,139 @@
+"""Check runs `mlbot / <model>`: started, judged, judged again, and on merge-group heads.
+
+`workflow_run` requested / in_progress -> `in_progress` on the PR head;
+`workflow_run.completed` -> the verdict (beside the metric comment, from the same run);
+`pull_request_review` submitted / dismissed -> judged again (approvals changed);
+`check_run.rerequested` (someone pressed Re-run) -> judged again as a new check run;
+`merge_group.checks_requested` -> the queued PR's verdict on the group's head.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.webhooks.payloads import (
+    CheckRunEvent,
+    MergeGroupEvent,
+    PullRequestReviewEvent,
+    WorkflowRunEvent,
+)
+from bot.webhooks.router import Router
+
+if TYPE_CHECKING:
+    from bot.chatops.check_runs import Posted
+    from bot.chatops.context import RepoContext
+    from bot.webhooks.context import JobContext
+
+router = Router()
+PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
+
+
+def repo_context(ctx: JobContext, event: Any) -> RepoContext:
+    from bot.chatops.context import RepoContext
+
+    repo = event.repository
+    return RepoContext(
+        ctx.github,
+        repo.full_name,
+        repo.default_branch or "main",
+        ctx.settings.bot_login,
+        model_lock=ctx.model_lock,
+    )
+
+
+def _log(ctx: JobContext, what: str, posted: list[Posted]) -> None:
+    if posted:
+        ctx.log.info(
+            what,
+            extra={
+                "check_runs": [
+                    {"model": p.model, "conclusion": p.conclusion, "action": p.action}
+                    for p in posted
+                ]
+            },
+        )
+
+
+def _pulls(ctx: JobContext, event: WorkflowRunEvent) -> list[dict[str, Any]]:
+    from bot.chatops.metric_comment import pulls_of_run
+
+    return pulls_of_run(ctx.github, event.repository.full_name, event)
+
+
+@router.register("workflow_run", action="requested")
+@router.register("workflow_run", action="in_progress")
+def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
+    from bot.chatops import check_runs
+
+    if event.repository is None or event.workflow_run.event not in PR_EVENTS:
+        return
+    pulls = _pulls(ctx, event)
+    if not pulls:
+        return
+    rc = repo_context(ctx, event)
+    run = event.workflow_run.model_dump()
+    _log(ctx, "check runs started", check_runs.started(rc, run, pulls, ctx.settings.app_id))
+
+
+@router.register("workflow_run", action="completed")
+def on_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
+    from bot.chatops import check_runs
+
+    if event.repository is None or event.workflow_run.event not in PR_EVENTS:
+        return
+    pulls = _pulls(ctx, event)
+    if not pulls:
+        return
+    rc = repo_context(ctx, event)
+    run = event.workflow_run.model_dump()
+    _log(ctx, "check runs judged", check_runs.completed(rc, run, pulls, ctx.settings.app_id))
+
+
+@router.register("pull_request_review", action="submitted")
+@router.register("pull_request_review", action="dismissed")
+def on_review(event: PullRequestReviewEvent, ctx: JobContext) -> None:
+    from bot.chatops import check_runs
+
+    if event.repository is None:
+        return
+    rc = repo_context(ctx, event)
+    pull = rc.pull(event.pull_request.number)
+    if pull.get("state") != "open":
+        return
+    _log(ctx, "check runs re-judged", check_runs.rejudge(rc, pull, app_id=ctx.settings.app_id))
+
+
+@router.register("check_run", action="rerequested")
+def on_rerequested(event: CheckRunEvent, ctx: JobContext) -> None:
+    from bot.chatops import check_runs
+    from bot.chatops.check_report import model_of
+
+    model = model_of(event.check_run.name)
+    if event.repository is None or model is None or not _is_ours(event, ctx):
+        return
+    rc = repo_context(ctx, event)
+    pull = check_runs.pull_of_check_run(rc, event.check_run.model_dump())
+    if pull is None:
+        ctx.log.info("re-run of a check run on no open PR head", extra={"model": model})
+        return
+    posted = check_runs.rejudge(rc, pull, models=[model], app_id=ctx.settings.app_id, new=True)
+    _log(ctx, "check run re-run", posted)
+
+
+@router.register("merge_group", action="checks_requested")
+def on_merge_group(event: MergeGroupEvent, ctx: JobContext) -> None:
+    from bot.chatops import check_runs
+
+    if event.repository is None:
+        return
+    rc = repo_context(ctx, event)
+    group = event.merge_group.model_dump()
+    _log(ctx, "merge group judged", check_runs.for_merge_group(rc, group, ctx.settings.app_id))
+
+
+def _is_ours(event: CheckRunEvent, ctx: JobContext) -> bool:
+    """GitHub sends check_run events of every App's runs; only this App's are answered."""
+    app = event.check_run.app or {}
+    if ctx.settings.app_id is not None:
+        return app.get("id") == ctx.settings.app_id
+    return True
