@@ -125,7 +125,7 @@ def start_replicas(
         "--host", "127.0.0.1", "--port", "{port}", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(lambda _: BotProcess(argv, env, tmp), range(count)))
+        return list(pool.map(lambda _: BotProcess(argv, env, tmp, start_seconds=120), range(count)))
 
 
 def comment(n: int) -> bytes:
