@@ -105,6 +105,7 @@ class RepoContext:
 
     def registry(self) -> Registry:
         from bot.chatops import deployments
+        from bot.ml import model_registry
         from bot.registry.service import Registry
         from bot.registry.store import Identity
 
@@ -115,7 +116,10 @@ class RepoContext:
             author=Identity(self.bot_login, BOT_EMAIL),
             repo_root=None,
             model_lock=lambda model: lock(self.full_name, model),
-            projections=(deployments.projection(self),),
+            projections=(
+                deployments.projection(self),
+                *model_registry.projections(self.store, self.config),
+            ),
         )
 
     # -- people ----------------------------------------------------------------------------

@@ -168,7 +168,11 @@ class MlflowMirror:
         except MirrorError as exc:
             if _code(exc.__cause__) != "RESOURCE_DOES_NOT_EXIST":
                 raise
-            self._call("create registered model", self.client.create_registered_model, name)
+            try:
+                self._call("create registered model", self.client.create_registered_model, name)
+            except MirrorError as race:  # another writer created it meanwhile: as good
+                if _code(race.__cause__) != "RESOURCE_ALREADY_EXISTS":
+                    raise
 
     def _versions(self, name: str) -> list[Any]:
         found, token = [], None
@@ -268,17 +272,17 @@ class MlflowMirror:
                 if target is not None and current.get(alias) != target:
                     move = self.client.set_registered_model_alias
                     self._call("set alias", move, name, alias, target)
-                    report.done.append(f"@{alias} -> {version} (#{target})")
+                    report.done.append(f"alias {alias} → {version} (#{target})")
                 elif target is None and alias in current:
                     # An empty stage, or a version with no MLflow twin: no alias beats a
                     # wrong one.
                     remove = self.client.delete_registered_model_alias
                     self._call("remove alias", remove, name, alias)
-                    report.done.append(f"@{alias} removed")
+                    report.done.append(f"alias {alias} removed")
                 if version and target is None:
-                    report.failed.append(f"@{alias} cannot point at {version}")
+                    report.failed.append(f"alias {alias} cannot point at {version}")
             except MirrorError as exc:
-                report.failed.append(f"@{alias}: {exc}")
+                report.failed.append(f"alias {alias}: {exc}")
 
 
 def _number(mv: Any) -> int:
