@@ -137,9 +137,12 @@ def one_line(text: str, limit: int = TITLE_LIMIT) -> str:
 
 
 def verdict_line(table: str) -> str:
-    """The one-line verdict: the first line of the rendered metric table, as plain text."""
+    """The one-line verdict: the first line of the rendered metric table, as plain text.
+
+    That line is `bot.diff.headline.verdict_line`, in bold.
+    """
     first = next((line for line in table.splitlines() if line.strip()), "")
-    return one_line(first.lstrip("#").strip())
+    return one_line(first.lstrip("#").strip().removeprefix("**").removesuffix("**"))
 
 
 def conclusion_of(

@@ -105,6 +105,7 @@ class RepoContext:
 
     def registry(self) -> Registry:
         from bot.chatops import deployments
+        from bot.ml import model_registry
         from bot.registry.service import Registry
         from bot.registry.store import Identity
 
@@ -115,7 +116,10 @@ class RepoContext:
             author=Identity(self.bot_login, BOT_EMAIL),
             repo_root=None,
             model_lock=lambda model: lock(self.full_name, model),
-            projections=(deployments.projection(self),),
+            projections=(
+                deployments.projection(self),
+                *model_registry.projections(self.store, self.config),
+            ),
         )
 
     # -- people ----------------------------------------------------------------------------
@@ -124,38 +128,14 @@ class RepoContext:
 
     def team_members(self, team: str) -> list[str]:
         """`org/team` -> member logins (empty for a team that does not exist)."""
-        from github import UnknownObjectException
-
-        def load() -> list[str]:
-            org, _, slug = team.partition("/")
-            try:
-                return self.gh.team_members(org, slug)
-            except UnknownObjectException:
-                return []
-
-        return self.once(f"team:{team.lower()}", load)
+        return self.branch.team_members(team)
 
     def owners_of(self, path: str) -> tuple[list[str], str | None]:
         """Logins owning `path` per the default branch's CODEOWNERS, teams expanded.
 
         Returns (logins, the CODEOWNERS file used or None when there is none).
         """
-        from bot.approvals import codeowners
-
-        found = self.codeowners
-        if found is None:
-            return [], None
-        where, text = found
-        logins: list[str] = []
-        for owner in codeowners.owners_of(text, path):
-            if owner.kind == "user":
-                logins.append(owner.name)
-            elif owner.kind == "team":
-                logins.extend(self.team_members(owner.name))
-        seen: dict[str, str] = {}
-        for login in logins:
-            seen.setdefault(login.lower(), login)
-        return list(seen.values()), where
+        return self.branch.owners_of(path)
 
     # -- issues and pull requests ----------------------------------------------------------
     def pull(self, number: int) -> dict[str, Any]:

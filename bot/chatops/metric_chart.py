@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # Versions of the stage shown in the chart before the candidate.
 CHART_VERSIONS = 8
 
-_LABEL_RE = re.compile(r"[^A-Za-z0-9._+-]")
+_LABEL_RE = re.compile(r"[^A-Za-z0-9._+ -]")
 
 
 def _label(text: str) -> str:
@@ -38,24 +38,47 @@ def _number(value: object) -> float | None:
 
 
 def chart_data(
-    metric: str, history: Sequence[tuple[str, object]], candidate: object
+    metric: str,
+    history: Sequence[tuple[str, object]],
+    candidate: object,
+    *,
+    candidate_version: str | None = None,
+    shown: Mapping[str, object] | None = None,
+    decimals: int = 4,
 ) -> dict[str, Any] | None:
-    """Labels, values and y range of the chart; None when there is nothing to draw."""
-    points = [(_label(v), n) for v, value in history if (n := _number(value)) is not None]
+    """Labels, values and y range of the chart; None when there is nothing to draw.
+
+    `shown` maps a version to the value the comment's table shows for it (the
+    baseline as this run measured it): the chart plots that, not the value
+    recorded at registration, so chart and table never disagree. A version
+    appears once: the candidate's own version in the history (already
+    promoted) is the candidate's bar. The axis starts at zero (or below the
+    lowest negative value), so a small change looks small.
+    """
+    shown = dict(shown or {})
     cand = _number(candidate)
+    points: list[tuple[str, float]] = []
+    for version, value in history:
+        if cand is not None and version == candidate_version:
+            continue
+        n = _number(shown.get(version, value))
+        if n is not None:
+            points.append((_label(version), round(n, decimals)))
     if cand is not None:
-        points.append(("candidate", cand))
+        label = f"{candidate_version} candidate" if candidate_version else "candidate"
+        points.append((_label(label), round(cand, decimals)))
     if not points:
         return None
     values = [v for _, v in points]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.1 or max(abs(high) * 0.05, 0.01)
+    low, high = min(0.0, min(values)), max(values)
+    # Rates end at 1; anything else gets a little headroom above its highest bar.
+    top = 1.0 if low >= 0 and high <= 1 else high + (high - low) * 0.1
     return {
         "metric": _label(metric),
         "labels": [label for label, _ in points],
-        "points": [round(v, 6) for v in values],
-        "y_min": round(low - pad, 6),
-        "y_max": round(high + pad, 6),
+        "points": values,
+        "y_min": round(low, 6),
+        "y_max": round(top, 6),
         "versions": len(points) - (1 if cand is not None else 0),
         "has_candidate": cand is not None,
     }

@@ -29,7 +29,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any
 from bot.chatops.metric_chart import chart_data, chart_metric, production_history
 from bot.chatops.repository import DefaultBranch
 from bot.chatops.run_evidence import RunEvidence, RunInfo, completed_runs, run_evidence, run_info
-from bot.diff.render import GITHUB_COMMENT_LIMIT, comment_markdown
+from bot.diff.headline import NextStep, Promoted
+from bot.diff.render import GITHUB_COMMENT_LIMIT, comment_markdown, metric_format
+from bot.rendering.numbers import plural
 from bot.rendering.split import split_markdown
 
 if TYPE_CHECKING:
@@ -57,6 +59,11 @@ _PART_RESERVE = 400
 # Workflow runs looked at for `/status` (newest first) before giving up.
 STATUS_RUNS = 10
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
+FORK_NOTE = (
+    "This pull request comes from a fork. Its evaluation ran on the fork's code and is shown "
+    "as that run reported it; nothing from the fork ran with the bot's token, and `/promote` "
+    "judges every gate again."
+)
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,12 @@ def compare_with_registry(
     measured = out.get("production") if isinstance(out.get("production"), dict) else None
     stage = policy.baseline_stage if policy is not None else "production"
     live = state.live.get(stage) if state is not None else None
+    version = candidate.get("version")
+    if live is not None and live == version and state is not None and state.stages is not None:
+        # Already promoted: compare with the version it replaced, never with itself.
+        out["promoted"] = {"stage": stage}
+        before = state.stages.stages[stage].previous
+        live = before[0].version if before else None
     record = None
     if live is not None and state is not None:
         try:
@@ -144,8 +157,11 @@ def compare_with_registry(
             "slices": {k: v.model_dump() for k, v in record.slices.items()} if record else {},
         }
         ran = measured.get("version") if measured else None
+        what = f"{stage.capitalize()} is {live} in the registry"
+        if out.get("promoted"):
+            what = f"{version} replaced {live} in {stage}"
         notes.append(
-            f"{stage.capitalize()} is {live} in the registry"
+            what
             + (f", but the run compared with {ran}" if ran else ", which the run did not measure")
             + f": its column shows {live}'s metrics as recorded at registration."
         )
@@ -180,8 +196,23 @@ def compare_with_registry(
     return out, notes
 
 
+def promotion_commit(repo: DefaultBranch, model: str, version: str, stage: str) -> str | None:
+    """The registry commit that made `version` live in `stage` (one listing of its commits)."""
+    from bot.registry import plan
+
+    made_live = {plan.subject(a, model, version, stage) for a in ("promote", "rollback")}
+    for commit in repo.store.log(model):
+        if commit.message.split("\n", 1)[0] in made_live:
+            return commit.sha
+    return None
+
+
 def supply_chain_rows(evidence: RunEvidence, policy: Policy | None) -> list[dict[str, str]]:
-    """One row for the scan and one for the signature: status and what the policy asks."""
+    """One row for the scan and one for the signature: status and what the policy asks.
+
+    A failure no stage requires is a warning (⚠️ not required here), not a ❌
+    that reads as blocking.
+    """
 
     def required(flag: str) -> list[str]:
         if policy is None:
@@ -198,8 +229,11 @@ def supply_chain_rows(evidence: RunEvidence, policy: Policy | None) -> list[dict
         status = f"✅ no blocking finding ({shown})"
     else:
         blocking = [str(b) for b in scan.get("blocking") or []]
+        mark = "❌" if need_scan else "⚠️"
         status = (
-            f"❌ {len(blocking)} blocking finding(s): "
+            f"{mark} {plural(len(blocking), 'blocking finding')}"
+            + (" (not required here)" if not need_scan else "")
+            + ": "
             + ", ".join(blocking[:10])
             + (" …" if len(blocking) > 10 else "")
         )
@@ -211,9 +245,27 @@ def supply_chain_rows(evidence: RunEvidence, policy: Policy | None) -> list[dict
         who = sig.get("identity") or sig.get("key_fingerprint") or sig.get("kind") or ""
         status = "✅ verified" + (f" ({who})" if who else "")
     else:
-        status = f"❌ not verified: {sig.get('reason') or 'no reason given'}"
+        mark = "❌ not verified" if need_sig else "⚠️ not verified (not required here)"
+        status = f"{mark}: {sig.get('reason') or 'no reason given'}"
     rows.append({"what": "cosign signature", "status": status, "required": ", ".join(need_sig)})
     return rows
+
+
+def next_step(
+    repo: DefaultBranch, model: str, policy: Policy, state: ModelState, version: object, author: str
+) -> NextStep:
+    """`/promote`, and who must approve the stage it would go to (never the PR's author)."""
+    from bot.registry import schema
+
+    stages = policy.stages
+    live_in = [s for s in stages if state.live.get(s) == version]
+    later = stages[stages.index(live_in[-1]) + 1 :] if live_in else stages
+    target = later[0] if later else None
+    if target is None:
+        return NextStep(stage=None)
+    owners, _ = repo.owners_of(schema.stages_path(model))
+    approvers = [o for o in owners if o.lower() != author.lower()]
+    return NextStep(stage=target, approvals=policy.for_stage(target).approvals, approvers=approvers)
 
 
 def comment_body(
@@ -224,8 +276,14 @@ def comment_body(
     policy: Policy | None,
     run: RunInfo,
     fork: bool,
+    next_step: NextStep | None = None,
+    commit_of: Callable[[str], str | None] = lambda stage: None,
 ) -> str:
-    """The whole comment for one model, before splitting."""
+    """The whole comment for one model, before splitting.
+
+    `commit_of(stage)`: the registry commit that made the candidate live there, asked
+    only when it is (the comment then says it was promoted, in that commit).
+    """
     if evidence.evaluation is None:
         return render(
             "flow_metric_missing.md.j2",
@@ -236,12 +294,19 @@ def comment_body(
         )
     shown, notes = compare_with_registry(evidence.evaluation, state, policy)
     stage = policy.baseline_stage if policy is not None else "production"
-    cand_metrics = shown.get("candidate", {}).get("metrics") or {}
+    candidate = shown.get("candidate", {})
+    cand_metrics = candidate.get("metrics") or {}
+    production = shown.get("production") or {}
     metric = chart_metric(policy, cand_metrics)
     chart = None
     if metric is not None:
         chart = chart_data(
-            metric, production_history(state, stage, metric), cand_metrics.get(metric)
+            metric,
+            production_history(state, stage, metric),
+            cand_metrics.get(metric),
+            candidate_version=candidate.get("version"),
+            shown={production.get("version"): (production.get("metrics") or {}).get(metric)},
+            decimals=metric_format(metric, policy).decimals,
         )
     sections = [
         render(
@@ -251,19 +316,20 @@ def comment_body(
             stage=stage,
         )
     ]
-    table = comment_markdown(
+    promoted = shown.get("promoted")
+    alerts = [("NOTE", FORK_NOTE)] if fork else []
+    alerts += [("WARNING", n) for n in notes + evidence.problems]
+    return comment_markdown(
         model,
         shown,
         run_url=run.html_url,
         sections=sections,
         limit=10**9,  # never cut here: the sticky comment splits into parts instead
-    )
-    return render(
-        "flow_metric_comment.md.j2",
-        table=table,
-        notes=notes + evidence.problems,
-        fork=fork,
-        run=run,
+        policy=policy,
+        next_step=None if promoted or fork else next_step,
+        promoted=Promoted(promoted["stage"], commit_of(promoted["stage"])) if promoted else None,
+        alerts=alerts,
+        footer=render("flow_metric_footer.md.j2", run=run),
     )
 
 
@@ -455,7 +521,19 @@ def update_for_pr(
         run_of, evidence = found[name]
         state = repo.state(name)
         policy = repo.policy(name)
-        body = comment_body(name, evidence, state=state, policy=policy, run=run_of, fork=fork)
+        version = (evidence.evaluation or {}).get("candidate", {}).get("version")
+        author = str((pull.get("user") or {}).get("login") or "")
+        step = next_step(repo, name, policy, state, version, author)
+        body = comment_body(
+            name,
+            evidence,
+            state=state,
+            policy=policy,
+            run=run_of,
+            fork=fork,
+            next_step=step,
+            commit_of=lambda stage, m=name, v=version: promotion_commit(repo, m, str(v), stage),
+        )
         outcomes.append(
             publish(gh, full_name, number, name, sticky_parts(name, body), bot_login=bot_login)
         )

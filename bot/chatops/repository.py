@@ -121,6 +121,39 @@ class DefaultBranch:
 
         return self._memo.once("codeowners", build)
 
+    def team_members(self, team: str) -> list[str]:
+        """`org/team` -> member logins (empty for a team that does not exist)."""
+
+        def load() -> list[str]:
+            from github import UnknownObjectException
+
+            org, _, slug = team.partition("/")
+            try:
+                return self.gh.team_members(org, slug)
+            except UnknownObjectException:
+                return []
+
+        return self._memo.once(f"team:{team.lower()}", load)
+
+    def owners_of(self, path: str) -> tuple[list[str], str | None]:
+        """Logins owning `path` per CODEOWNERS, teams expanded, and the file used (or None)."""
+        from bot.approvals import codeowners
+
+        found = self.codeowners()
+        if found is None:
+            return [], None
+        where, text = found
+        logins: list[str] = []
+        for owner in codeowners.owners_of(text, path):
+            if owner.kind == "user":
+                logins.append(owner.name)
+            elif owner.kind == "team":
+                logins.extend(self.team_members(owner.name))
+        seen: dict[str, str] = {}
+        for login in logins:
+            seen.setdefault(login.lower(), login)
+        return list(seen.values()), where
+
     def policy(self, model: str | None) -> Policy:
         """The policy in force for `model`: a pack, or a policy file on this branch."""
         return self._memo.once(f"policy:{model}", lambda: self._policy(model))

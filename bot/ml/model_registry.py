@@ -268,17 +268,17 @@ class MlflowMirror:
                 if target is not None and current.get(alias) != target:
                     move = self.client.set_registered_model_alias
                     self._call("set alias", move, name, alias, target)
-                    report.done.append(f"@{alias} -> {version} (#{target})")
+                    report.done.append(f"alias {alias} → {version} (#{target})")
                 elif target is None and alias in current:
                     # An empty stage, or a version with no MLflow twin: no alias beats a
                     # wrong one.
                     remove = self.client.delete_registered_model_alias
                     self._call("remove alias", remove, name, alias)
-                    report.done.append(f"@{alias} removed")
+                    report.done.append(f"alias {alias} removed")
                 if version and target is None:
-                    report.failed.append(f"@{alias} cannot point at {version}")
+                    report.failed.append(f"alias {alias} cannot point at {version}")
             except MirrorError as exc:
-                report.failed.append(f"@{alias}: {exc}")
+                report.failed.append(f"alias {alias}: {exc}")
 
 
 def _number(mv: Any) -> int:

@@ -8,6 +8,7 @@ from bot.diff.metrics import flatten
 from bot.policy.evidence import GateEvidence
 from bot.policy.schema import MetricGate, Policy, StagePolicy
 from bot.policy.verdict import Check, Verdict
+from bot.rendering.numbers import plural
 
 GREEN = {"success", "neutral", "skipped"}
 
@@ -202,7 +203,7 @@ def scan_check(rule: StagePolicy, ev: GateEvidence) -> Check | None:
         return Check(
             "scan",
             "fail",
-            f"{len(scan.blocking)} blocking finding(s): {shown}.",
+            f"{plural(len(scan.blocking), 'blocking finding')}: {shown}.",
             "Fix or upgrade the affected packages, or add a reasoned, expiring ignore.",
         )
     return Check("scan", "pass", "no blocking findings.")
@@ -212,13 +213,14 @@ def approvals_check(required: int, ev: GateEvidence, what: str) -> Check:
     if ev.approvals is None:
         if required == 0:
             return Check("approvals", "pass", "no approval required.")
-        return Check("approvals", "skip", f"{required} approval(s) are enforced by the bot.")
+        return Check("approvals", "skip", f"{plural(required, 'approval')} enforced by the bot.")
     got = ev.approvals
     if got.blocked_by:
         return Check(
             "approvals",
             "fail",
-            f"changes requested by code owner(s) {', '.join(got.blocked_by)}.",
+            f"changes requested by {'code owners' if len(got.blocked_by) > 1 else 'code owner'} "
+            f"{', '.join(got.blocked_by)}.",
             "Address the review, then ask them to approve.",
         )
     if len(got.approvers) >= required:
@@ -229,7 +231,7 @@ def approvals_check(required: int, ev: GateEvidence, what: str) -> Check:
     return Check(
         "approvals",
         "fail",
-        f"{len(got.approvers)} of {required} code-owner approval(s) for {what}.{why}",
+        f"{len(got.approvers)} of {plural(required, 'code-owner approval')} for {what}.{why}",
         f"Ask {owners} to approve (a PR review, or `/approve` on an issue).",
     )
 

@@ -103,6 +103,26 @@ class DriftPolicy(_Strict):
     labels: list[str] = Field(default_factory=lambda: ["mlbot:drift"])
 
 
+class ReportPolicy(_Strict):
+    """How the PR comment writes numbers (display only: no gate reads this)."""
+
+    decimals: int = Field(default=4, ge=0, le=12, description="Decimals of every metric.")
+    metric_decimals: dict[str, int] = Field(
+        default_factory=dict, description="Decimals of named metrics, overriding `decimals`."
+    )
+    rates: list[str] | None = Field(
+        default=None,
+        description="Metrics that are rates (shares between 0 and 1), whose changes are "
+        "written in percentage points; None: guessed from the name (accuracy, precision, "
+        "recall, f1, auc, rate).",
+    )
+    noise_floor: float = Field(
+        default=0.001,
+        ge=0,
+        description="A change smaller than this, on a metric no gate looks at, gets no colour.",
+    )
+
+
 class RegistrationPolicy(_Strict):
     bump: Literal["major", "minor", "patch"] = "minor"
     history_limit: int = Field(default=20, ge=1, le=1000)
@@ -123,6 +143,7 @@ class Policy(_Strict):
     evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
     registration: RegistrationPolicy = Field(default_factory=RegistrationPolicy)
+    report: ReportPolicy = Field(default_factory=ReportPolicy)
 
     @model_validator(mode="after")
     def _stages_known(self) -> Policy:

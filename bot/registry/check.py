@@ -297,4 +297,14 @@ def _check_stage_tags(
                     f"{by_tags.get(stage) or 'nothing'}.",
                 )
             )
+    # A `gto deprecate NAME VERSION` after adoption deregisters what stages.yaml still offers.
+    deprecated = {d.version for d in stages.deprecated}
+    for version in sorted(set(view.deregistrations) ^ deprecated, key=semver.sort_key):
+        if version not in view.registrations:
+            continue  # a version without a tag is reported above
+        if version in deprecated:
+            what = f"says {version} is deprecated, but no tag {model}@{version}! says so"
+        else:
+            what = f"does not say {version} is deprecated, but tag {model}@{version}! does"
+        problems.append(Problem(schema.stages_path(model), f"{what} (gto reads the tags)."))
     return problems

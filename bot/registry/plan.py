@@ -91,6 +91,11 @@ def tag_times(state: ModelState, now: dt.datetime, count: int) -> list[dt.dateti
     return [start + dt.timedelta(seconds=i) for i in range(count)]
 
 
+def subject(action: str, model: str, version: str, stage: str | None = None) -> str:
+    """The commit subject of a registry change (`registry: promote fraud v1.4.0 to production`)."""
+    return _subject(action, model, version, stage)
+
+
 def _subject(action: str, model: str, version: str, stage: str | None = None) -> str:
     where = f" to {stage}" if stage and action in {"promote", "rollback"} else ""
     if action == "rollback":

@@ -12,6 +12,8 @@ import re
 from functools import cache
 from typing import Any
 
+from bot.rendering.numbers import plural
+
 
 def md(value: object) -> str:
     """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks)."""
@@ -61,6 +63,7 @@ def environment(package: str) -> Any:
     )
     env.filters["md"] = md
     env.filters["fmt"] = fmt
+    env.globals["plural"] = plural
     env.filters["code"] = code
     return env
 

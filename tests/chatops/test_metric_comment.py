@@ -31,10 +31,24 @@ def test_sticky_parts_number_every_part_and_fit_github() -> None:
 def test_the_chart_keeps_pr_text_out_of_mermaid_syntax() -> None:
     data = chart_data('acc"]\nline [1', [('v1"]', 0.9), ("v2", "n/a")], 0.95)
     assert data is not None
-    assert data["metric"] == "acc___line__1"
+    assert data["metric"] == "acc___line _1"
     assert data["labels"] == ["v1__", "candidate"]  # the non-number is left out
-    assert data["points"] == [0.9, 0.95] and data["y_min"] < 0.9 < 0.95 < data["y_max"]
+    assert data["points"] == [0.9, 0.95]
     assert chart_data("acc", [], None) is None
+
+
+def test_the_chart_plots_the_table_once_per_version_on_an_honest_axis() -> None:
+    history = [("v1.0.0", 0.93), ("v1.1.0", 0.95), ("v1.2.0", 0.955)]
+    # v1.2.0 is the candidate and already live; the table shows v1.1.0 as this run measured it.
+    data = chart_data(
+        "accuracy", history, 0.97664, candidate_version="v1.2.0", shown={"v1.1.0": 0.9708}
+    )
+    assert data is not None
+    assert data["labels"] == ["v1.0.0", "v1.1.0", "v1.2.0 candidate"]
+    assert data["points"] == [0.93, 0.9708, 0.9766]  # the table's 4 decimals
+    assert (data["y_min"], data["y_max"]) == (0, 1)  # a rate, from zero to one
+    loss = chart_data("loss", [("v1", 3.0)], -1.0)
+    assert loss is not None and loss["y_min"] == -1.0 and loss["y_max"] > 3.0
 
 
 def test_the_verdict_is_judged_again_under_the_policy() -> None:

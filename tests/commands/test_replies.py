@@ -51,7 +51,7 @@ def test_a_refusal_names_every_failed_check_and_how_to_fix_it() -> None:
     assert body.startswith("<!-- mlbot:reply 4242.1 part 1 -->")
     assert "**permission**: mallory has read access. → Ask an admin." in body
     assert "**approvals**: 0 of 1 approvals. → Ask alice to approve." in body
-    assert "2 check(s) failed; nothing was written" in body
+    assert "2 checks failed; nothing was written" in body
     assert replies.parse_marker(body) == {"kind": "reply", "key": "4242.1", "part": "1"}
 
 

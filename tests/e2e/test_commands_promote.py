@@ -38,7 +38,7 @@ def test_promote_without_approval_waits_then_completes_when_an_owner_approves(
     world.settle()
     reply = world.last_reply(pr)
     assert "Waiting for approval" in reply
-    assert "0 of 1 code-owner approval(s) for production" in reply
+    assert "0 of 1 code-owner approval for production" in reply
     assert "alice, bob, dave" in reply  # who can approve: the team expanded
     assert world.live()["production"] == "v1.1.0"
 

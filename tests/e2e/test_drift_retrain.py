@@ -198,7 +198,7 @@ def test_retraining_pr_comment_approval_promote_then_merge_closes_the_issue(
     world.ci(pr.number)
     world.settle()
     [comment] = [b for b in world.bot_comments(pr.number) if "mlbot:metrics:cancer" in b]
-    assert "`cancer` v1.2.0 vs production v1.1.0" in comment
+    assert "cancer v1.2.0 passes 1/1 gate vs production v1.1.0" in comment
     # A code owner approves; a writer promotes the evaluated version.
     world.review(pr.number, user="alice")
     world.comment(pr.number, "/promote cancer v1.2.0 to production", user="carol")

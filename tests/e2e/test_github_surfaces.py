@@ -71,8 +71,8 @@ def test_the_check_turns_green_only_when_every_gate_passes(world: World) -> None
     assert "waiting for approval" in waiting.output["title"]
     assert "| accuracy |" in waiting.output["summary"]
     sticky = next(b for b in world.bot_comments(pr) if "mlbot:metrics:cancer" in b)
-    heading = next(line for line in sticky.splitlines() if line.startswith("### "))
-    assert waiting.output["title"].startswith(heading.lstrip("# ").replace("`", ""))
+    heading = next(line for line in sticky.splitlines() if line.startswith("**"))
+    assert waiting.output["title"].startswith(heading.strip("*").split(" — ")[0])
 
     world.review(pr, user="carol")  # not an owner: still waiting
     world.settle()

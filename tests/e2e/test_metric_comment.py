@@ -35,14 +35,20 @@ def test_a_completed_run_posts_one_comment_and_the_next_run_edits_it(world: Worl
     [(part, body)] = metric_comments(world, number)
     assert part == 1
     # The diff table against production as the registry has it (v1.1.0 live).
-    assert "`cancer` v1.2.0 vs production v1.1.0" in body
-    assert re.search(r"\| accuracy \| 0\.95 \| 0\.955 \| \+0\.005 🟢 \| ✅ \|", body)
-    # The verdict under the default branch's policy (one accuracy gate: min 0.9, regression 0.02).
-    assert "**Verdict: all 1 gate(s) passed** under policy `default`" in body
-    assert "| Trivy scan | ➖ not run in this workflow run | — |" in body
-    # The chart: production history (v1.0.0, then v1.1.0) and the candidate.
-    assert "```mermaid\nxychart-beta\n" in body
-    assert 'x-axis ["v1.0.0", "v1.1.0", "candidate"]' in body
+    # The verdict first, under the default branch's policy (one accuracy gate), and what next.
+    assert body.splitlines()[1] == (
+        "**✅ cancer v1.2.0 passes 1/1 gate vs production v1.1.0 — comment /promote; "
+        "needs 1 approval from @alice, @bob or @dave**"
+    )
+    assert re.search(
+        r"\| accuracy \| 0\.9500 \| 0\.9550 \| \+0\.50 pp 🟢 \| ≥ 0\.9000, at most 2\.00 pp "
+        r"worse \| ✅ \|",
+        body,
+    )
+    assert "| Trivy scan | ➖ not run in this workflow run | no stage |" in body
+    # The chart: production history (v1.0.0, then v1.1.0) and the candidate, from zero.
+    assert "xychart-beta\n" in body
+    assert 'x-axis ["v1.0.0", "v1.1.0", "v1.2.0 candidate"]' in body
     assert "bar [0.93, 0.95, 0.955]" in body
     assert f"head `{world.head(number)[:7]}`" in body
     comment_ids = [c.id for c in world.sim.comments_on(REPO, number) if c.user == BOT]
@@ -53,8 +59,8 @@ def test_a_completed_run_posts_one_comment_and_the_next_run_edits_it(world: Worl
     [(_, body)] = metric_comments(world, number)
     assert [c.id for c in world.sim.comments_on(REPO, number) if c.user == BOT] == comment_ids
     assert bot_comment_creations(world) == 1
-    assert "| accuracy | 0.95 | 0.91 | -0.04 🔴 | ❌ |" in body
-    assert "**Verdict: 1 gate(s) failed**" in body
+    assert "| accuracy | 0.9500 | 0.9100 | \u22124.00 pp 🔴 |" in body
+    assert "fails 1 of 1 gate vs production v1.1.0: accuracy" in body
     assert "bar [0.93, 0.95, 0.91]" in body
 
     # The same run completing again (a re-run's event) changes nothing: the comment is right.
@@ -111,7 +117,8 @@ def test_a_comment_past_65536_characters_is_split_into_parts_then_shrinks(world:
         assert _balanced(body), f"part {index} leaves a block open"
         assert f"part {index} of {len(parts)}" in body
     # A part cut inside the metric table starts with the table's header again.
-    assert "| Metric | Production (v1.1.0) | Candidate | Δ | Gate |\n|---" in parts[1][1]
+    header = "| Metric | Production v1.1.0 | Candidate v1.2.0 | Change | Threshold | Gate |"
+    assert header + "\n|---" in parts[1][1]
     # Every metric row made it into some part.
     joined = "".join(body for _, body in parts)
     assert all(f"| {name} |" in joined for name in list(many)[::250])
@@ -120,7 +127,7 @@ def test_a_comment_past_65536_characters_is_split_into_parts_then_shrinks(world:
     world.settle()
     [(part, body)] = metric_comments(world, number)
     assert part == 1 and "part 1 of" not in body
-    assert "| accuracy | 0.95 | 0.955 |" in body
+    assert "| accuracy | 0.9500 | 0.9550 |" in body
 
 
 def test_a_fork_pr_gets_the_comment_from_the_app(world: World) -> None:
@@ -148,7 +155,8 @@ def test_a_fork_pr_gets_the_comment_from_the_app(world: World) -> None:
     world.settle()
     [(_, body)] = metric_comments(world, number)
     assert "comes from a fork" in body
-    assert "`cancer` candidate vs production v1.1.0" in body
+    # No next step for a fork: its code is not promoted from here.
+    assert "**✅ cancer candidate passes 1/1 gate vs production v1.1.0**" in body
 
 
 def test_a_run_for_an_older_head_does_not_overwrite_the_comment(world: World) -> None:
@@ -186,4 +194,4 @@ def test_registry_production_wins_over_what_the_run_measured(world: World) -> No
     world.settle()
     [(_, body)] = metric_comments(world, number)
     assert "Production is v1.1.0 in the registry, but the run compared with v1.0.0" in body
-    assert "| accuracy | 0.95 | 0.955 |" in body
+    assert "| accuracy | 0.9500 | 0.9550 |" in body

@@ -7,71 +7,19 @@ each one, MLflow's aliases and tags are compared with what git says.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepo import make_repo
+from tests.mlflow_server import free_port
 
-MLFLOW = Path(sys.executable).with_name("mlflow")
-pytestmark = pytest.mark.skipif(not MLFLOW.exists(), reason="mlflow is not installed (ml extra)")
 MODEL = "churn-model"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mlflow")
-    port = _free_port()
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(MLFLOW),
-            "server",
-            "--workers",
-            "1",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--default-artifact-root",
-            (root / "artifacts").as_uri(),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGTERM)
-            pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.5)
-    yield uri
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
-    log.close()
+def server(mlflow_server):
+    return mlflow_server
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +139,7 @@ def test_the_alias_follows_every_promotion_and_rollback(tmp_path, capsys, server
 def test_a_dead_server_never_blocks_the_registry_and_sync_catches_up(
     tmp_path, capsys, server, client
 ):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     repo = mirrored_repo(tmp_path, capsys, dead, model="churn-offline")
     run = trained_run(client, tmp_path, "offline")
     out = register(repo, tmp_path, run, "weights offline")
@@ -225,5 +173,5 @@ def test_a_version_without_a_run_takes_the_alias_away_rather_than_leave_it_wrong
     register(repo, tmp_path, None, "weights b")  # trained outside MLflow
     res = repo.ok("registry", "promote", "churn", "v0.2.0", "--to", "staging", "--json").json()
     (note,) = res["notes"]
-    assert "@staging removed" in note and "v0.2.0 names no MLflow run" in note
+    assert "alias staging removed" in note and "v0.2.0 names no MLflow run" in note
     assert mlflow_state(client, "churn-norun")[0] == {}

@@ -102,7 +102,7 @@ def test_an_untrusted_key_and_blocking_findings_are_refused_with_reasons(strict_
     )
     res = repo.mlbot("registry", "promote", "churn", version, "--to", "staging")
     assert res.code == 1
-    assert "signature:" in res.err and "scan: 1 blocking finding(s): CVE-2019-18224" in res.err
+    assert "signature:" in res.err and "scan: 1 blocking finding: CVE-2019-18224" in res.err
     assert "promote churn" not in repo.git("log", "-1", "--format=%s")
 
 

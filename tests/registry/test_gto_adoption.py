@@ -309,3 +309,26 @@ def test_a_tag_pushed_on_an_unreviewed_commit_is_no_version(repo):
     # Merged (reviewed), the same tag is a version.
     repo.git("merge", "-q", "--ff-only", "evil")
     assert "v9.0.0" in repo.ok("registry", "show", "--json").json()["models"]["churn"]["versions"]
+
+
+def test_a_gto_version_is_a_diff_baseline(repo):
+    adopt(repo)
+    current = str(repo.root / "metrics.json")
+    res = repo.ok("diff", "churn", "--version", "v3.0.0", "--metrics", current, "--json")
+    auc = res.json()["metrics.json"]["auc"]  # v3.0.0's metrics, read at its GTO commit
+    assert (auc["old"], auc["new"], auc["diff"]) == (0.8, 0.85, pytest.approx(0.05))
+    res = repo.ok("diff", "churn", "--stage", "prod", "--metrics", current, "--all")
+    assert res.json()["metrics.json"]["auc"]["old"] == 0.85  # v3.1.0, live in prod
+
+
+def test_gto_writes_after_adoption_are_reported_by_check(repo):
+    repo.ok("registry", "import")
+    gto_write(repo.root, "deprecate", "churn", "v3.0.0")
+    gto_write(repo.root, "assign", "churn", "--version", "v3.1.0", "--stage", "dev")
+    res = repo.mlbot("registry", "check")
+    assert res.code == 1
+    assert (
+        "registry/churn/stages.yaml: does not say v3.0.0 is deprecated, but tag "
+        "churn@v3.0.0! does (gto reads the tags)." in res.out
+    )
+    assert "stages.yaml: says dev runs nothing, but the tags say v3.1.0." in res.out

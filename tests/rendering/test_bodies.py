@@ -1,0 +1,135 @@
+"""Every body the bot writes in a real run, rendered as GitHub renders it and read off the page.
+
+The bodies come from `scenario.play` (the real bot against the simulator,
+the real drift CLI); each is rendered by cmark-gfm with GitHub's CSS and
+Mermaid in headless Chromium. A reader's checks: nothing shows raw Markdown
+or HTML, every table has its columns and a header, every chart parses, and
+the first line says the outcome. `MLBOT_SCREENSHOTS=docs/screenshots`
+(`make screenshots`) saves the pictures the README shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.rendering.github_page import GitHubRenderer, Rendered, screenshot_dir
+from tests.rendering.scenario import Bodies, scenario
+
+# The bodies the README and the docs show.
+SCREENSHOTS = (
+    "metric-comment",
+    "metric-comment-failing",
+    "metric-comment-promoted",
+    "promote-done",
+    "approve-non-owner",
+    "rollback-done",
+    "help",
+    "status",
+    "drift-issue",
+    "drift-again",
+)
+
+
+@pytest.fixture(scope="module")
+def bodies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bodies]:
+    from tests.e2e.conftest import make_registry_template
+
+    tmp = tmp_path_factory.mktemp("bodies")
+    template = make_registry_template(tmp / "template" / "models.git")
+    (tmp / "world").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        yield from scenario(tmp / "world", template, patch.setenv)
+
+
+@pytest.fixture(scope="module")
+def rendered(bodies: Bodies, github_renderer: GitHubRenderer) -> dict[str, Rendered]:
+    out = {name: github_renderer.render(body) for name, body in bodies.bodies.items()}
+    where = screenshot_dir()
+    if where is not None:
+        for name in SCREENSHOTS:
+            if name in out:
+                out[name].screenshot(Path(where) / f"{name}.png")
+    return out
+
+
+def test_every_body_renders_without_leaks_and_with_whole_tables(
+    rendered: dict[str, Rendered],
+) -> None:
+    problems = {name: page.problems() for name, page in rendered.items()}
+    assert {name: p for name, p in problems.items() if p} == {}
+    assert set(rendered) >= set(SCREENSHOTS)
+
+
+def test_the_metric_comment_opens_with_the_verdict_and_the_next_step(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["metric-comment"]
+    assert page.first_line() == (
+        "✅ cancer v1.2.0 passes 1/1 gate vs production v1.1.0 — comment /promote; "
+        "needs 1 approval from @alice, @bob or @dave"
+    )
+    assert page.table_headers()[0] == [
+        "Metric",
+        "Production v1.1.0",
+        "Candidate v1.2.0",
+        "Change",
+        "Threshold",
+        "Gate",
+    ]
+    text = page.text
+    # Fixed decimals, percentage points for a rate, the gate in words.
+    assert re.search(r"accuracy\s+0\.9708\s+0\.9766\s+\+0\.58 pp 🟢\s+≥ 0\.9000", text), text
+    # A change under the noise floor on a metric no gate looks at: no colour.
+    assert re.search(r"log_loss\s+0\.0806\s+0\.0812\s+\+0\.0006\s+not gated", text), text
+    assert "(s)" not in text
+
+
+def test_a_failing_comment_names_its_gates_and_the_worst_slice(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["metric-comment-failing"]
+    first = page.first_line()
+    assert first.startswith("❌ cancer v1.3.0 fails 2 of 2 gates vs production v1.2.0: ")
+    assert first.endswith("accuracy, slice gap of accuracy")
+    assert "\u22123.51 pp 🔴" in page.text  # a real minus sign
+    [slices] = [s for s in page.summaries() if s.startswith("Slices")]
+    assert slices == "Slices: worst change accuracy of mean_radius>14 0.9655 → 0.8421"
+
+
+def test_a_promoted_version_says_so_instead_of_comparing_with_itself(
+    bodies: Bodies, rendered: dict[str, Rendered]
+) -> None:
+    page = rendered["metric-comment-promoted"]
+    commit = bodies.facts["promote_commit"]
+    assert page.first_line() == f"✅ cancer v1.2.0 was promoted to production in {commit[:7]}"
+    assert page.table_headers()[0][1:3] == ["Production v1.1.0", "Candidate v1.2.0"]
+
+
+def test_the_chart_is_collapsed_small_and_plots_the_table(
+    bodies: Bodies, rendered: dict[str, Rendered]
+) -> None:
+    body = bodies.bodies["metric-comment"]
+    page = rendered["metric-comment"]
+    assert not [s for s in page.open_details() if s.startswith("Chart")]
+    labels = re.search(r"x-axis \[(.*)\]", body)[1]
+    bars = re.search(r"bar \[(.*)\]", body)[1]
+    names = [label.strip('" ') for label in labels.split(",")]
+    values = [float(v) for v in bars.split(",")]
+    assert len(set(names)) == len(names), names
+    # The table's production (as measured by this run) and candidate values, not registration's.
+    assert dict(zip(names, values, strict=True))["v1.1.0"] == 0.9708
+    assert values[-1] == 0.9766
+    assert re.search(r"y-axis \"accuracy\" 0(\.0)? --> 1(\.0)?", body), body
+    page.page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert 0 < page.element_height(".mermaid-drawn svg") <= 300
+
+
+def test_replies_put_what_happened_and_why_first(rendered: dict[str, Rendered]) -> None:
+    done = rendered["rollback-done"]
+    assert done.first_line().startswith("✅")
+    assert "false negatives doubled" in "\n".join(done.text.splitlines()[:3])
+    assert rendered["promote-done"].first_line().startswith("✅")
