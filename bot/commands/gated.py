@@ -26,6 +26,7 @@ from bot.commands import once
 from bot.commands.replies import Reply
 from bot.errors import Conflict, MlbotError
 from bot.policy.verdict import Check
+from bot.registry.service import GateRefused, Superseded
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -101,8 +102,6 @@ def finish(
     rc: RepoContext, req: Request, j: Judgement, *, completing: bool, now: float
 ) -> Reply | None:
     """Wait, refuse or write, and say so; when completing, None means "still waiting"."""
-    from bot.registry.service import GateRefused, Superseded
-
     failed = [c for c in j.checks if c.status == "fail"]
     if failed:
         waiting = all(c.name == "approvals" for c in failed) and not j.approvals.blocked_by
@@ -157,11 +156,11 @@ def finish(
     )
 
 
-def _gate_names(exc: Any) -> set[str]:
+def _gate_names(exc: GateRefused) -> set[str]:
     return {c.name for c in exc.verdict.checks}
 
 
-def superseded(rc: RepoContext, target: dict[str, Any], exc: Any) -> Reply:
+def superseded(rc: RepoContext, target: dict[str, Any], exc: Superseded) -> Reply:
     """Someone else changed the stage first: nothing written, and who did what."""
     rc.wrote()
     commit = None

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot import rendering
 from bot.diff.render import GITHUB_COMMENT_LIMIT
 from bot.errors import UsageError
 from bot.rendering import code
+from bot.rendering.split import split_markdown
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -52,8 +54,6 @@ class Reply:
 
 @cache
 def _env() -> Any:
-    from bot import rendering
-
     return rendering.environment("bot.commands")
 
 
@@ -98,8 +98,6 @@ def body_of(req: Request, reply: Reply) -> str:
 
 def parts(req: Request, reply: Reply, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
     """The comment bodies of a reply, each under `limit` characters, each with its marker."""
-    from bot.rendering.split import split_markdown
-
     text = body_of(req, reply)
     chunks = split_markdown(text, limit - _PART_RESERVE)
     kind = marker_kind(reply)

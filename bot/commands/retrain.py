@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.chatops import checks
+from bot.commands.grammar import take_reason
 from bot.commands.interface import Command
 from bot.commands.replies import Reply
 from bot.errors import UsageError
@@ -39,8 +40,6 @@ class Args:
 
 
 def parse(words: tuple[str, ...]) -> Args:
-    from bot.commands.grammar import take_reason
-
     before, reason = take_reason(words)
     if len(before) > 1 or (before and not MODEL_NAME.match(before[0])):
         raise UsageError(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bot.chatops import checks
 from bot.commands import gated
 from bot.commands.approve_comments import approve_intents
+from bot.commands.grammar import take_reason
 from bot.commands.interface import Command
 from bot.commands.promote import semver_ok
 from bot.commands.replies import Reply
@@ -53,8 +54,6 @@ class Args:
 
 
 def parse(words: tuple[str, ...]) -> Args:
-    from bot.commands.grammar import take_reason
-
     before, reason = take_reason(words)
     model = to = None
     rest = list(before)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.security.attacks import World, replies_to
 
 
@@ -27,7 +25,6 @@ def test_the_requester_cannot_approve_their_own_promotion(world: World) -> None:
     assert "bob requested the promotion" in reply, reply
 
 
-@pytest.mark.skip(reason="until the simulator sends dismissed reviews as GitHub does (sim, #17)")
 def test_a_dismissed_approval_does_not_count(world: World) -> None:
     pr = world.open_pr()
     review = world.review(pr, user="alice")
