@@ -13,10 +13,11 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot import documents
 from bot.cli.repo import add_repo_argument
 from bot.config.schema import CONFIG_PATH
 from bot.errors import InputError
-from bot.registry import declarations, gto_view, tags, yamlio
+from bot.registry import declarations, gto_view, tags
 from bot.registry.names import MODEL_NAME, STAGE_NAME, check_model_name
 
 DEFAULT_STAGES = ["staging", "production"]
@@ -92,8 +93,8 @@ def _read(root: Path, name: str) -> bytes | None:
 
 def _gto_stages(root: Path) -> list[str] | None:
     content = _read(root, ".gto")
-    data = yamlio.load(content) if content else None
-    stages = data.get("stages") if isinstance(data, dict) else None
+    data = documents.load_mapping(content, ".gto", empty_ok=True) if content else {}
+    stages = data.get("stages")
     return [str(s) for s in stages] if isinstance(stages, list) else None
 
 

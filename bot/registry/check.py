@@ -98,6 +98,16 @@ def check(store: RegistryStore, worktree: Path | None = None) -> list[Problem]:
                 problems.append(Problem(path, str(err).removeprefix(f"{path} ")))
 
     refs = store.tags()
+    problems += [
+        Problem(
+            f"tag {ref.name}",
+            "is a GTO tag mlbot does not read: mlbot's model names are lowercase letters, "
+            "digits and '-', its stage names start with a letter (and `@created` is no event).",
+            "info",
+        )
+        for ref in refs
+        if tags.unread_gto_tag(ref.name)
+    ]
     registered = {
         (e.model, e.version) for r in refs if (e := tags.parse(r)) and e.kind == "registration"
     }

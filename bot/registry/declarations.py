@@ -81,7 +81,8 @@ def parse(files: Mapping[str, bytes | None]) -> Declarations:
     """Declarations from the contents of artifacts.yaml, dvc.yaml and params.yaml."""
     artifacts: dict[str, Declaration] = {}
     dvc = _load(files.get(DVC_YAML))
-    for name, body in (dvc.get("artifacts") or {}).items():
+    listed = dvc.get("artifacts")
+    for name, body in (listed if isinstance(listed, Mapping) else {}).items():
         if found := _artifact(str(name), body, DVC_YAML):
             artifacts[found.name] = found
     # GTO's own index wins where both declare a name: it is what `gto` reads.
@@ -89,7 +90,8 @@ def parse(files: Mapping[str, bytes | None]) -> Declarations:
         if found := _artifact(str(name), body, ARTIFACTS_YAML):
             artifacts[found.name] = found
     metrics = _paths(dvc.get("metrics"))
-    for stage in (dvc.get("stages") or {}).values():
+    stages = dvc.get("stages")
+    for stage in (stages if isinstance(stages, Mapping) else {}).values():
         if isinstance(stage, Mapping):
             metrics += [p for p in _paths(stage.get("metrics")) if p not in metrics]
     params = [PARAMS_YAML] if files.get(PARAMS_YAML) is not None else []

@@ -108,6 +108,20 @@ def parse(ref: TagRef) -> TagEvent | None:
     return None
 
 
+# GTO's own tag grammar (gto.constants.tag_re), with its wider names: letters of either case,
+# '_', '/', and a `folder:` prefix written as `folder=`.
+_GTO_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+_GTO_TAG = re.compile(
+    rf"^(?:[a-zA-Z0-9\-_./]+=)?{_GTO_NAME}"
+    rf"(?:(?:#{_GTO_NAME}|@v\d+\.\d+\.\d+\S*?)!?|@deprecated|@created)(?:#\d+)?$"
+)
+
+
+def unread_gto_tag(name: str) -> bool:
+    """A tag GTO reads that mlbot does not: a name outside mlbot's allowlists, `@created`."""
+    return bool(_GTO_TAG.match(name)) and parse(TagRef(name, "", dt.datetime.min)) is None
+
+
 def record_digest(message: str) -> str | None:
     """The version record's sha256 written into a registration tag's message."""
     for line in message.splitlines():

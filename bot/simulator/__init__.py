@@ -13,8 +13,10 @@ fixture in `bot.simulator.pytest_plugin` fails the test. It can inject
 latency, 5xx answers, timeouts and secondary rate limits, and logs every
 request so tests and benchmarks can count calls.
 
-It does not implement GitHub's permission model beyond collaborator roles,
-search, GraphQL, branch protection or anything the bot does not call.
+It refuses what GitHub refuses (installation scopes and permissions, collaborator
+roles, review rules), verifies commits as GitHub does, records webhook deliveries,
+answers conditional requests and keeps a rate limit; docs/simulator.md lists what it
+does not model (search, GraphQL, branch protection, …).
 
 Where things are:
 
@@ -26,7 +28,9 @@ Where things are:
 - the request pipeline: `server.py` (HTTP), `pipeline.py` (faults, dispatch, headers),
   `validation.py` (OpenAPI), `auth.py` (tokens, App JWTs), `pagination.py`;
 - webhooks: `webhooks.py` builds and validates payloads, `delivery.py` signs and sends them;
-- `render.py` turns state into GitHub's JSON; `gitstore.py` keeps repositories in real git.
+- `render/<family>.py` turns state into GitHub's JSON; `gitstore.py` keeps repositories in
+  real git; `permissions.py`, `signing.py`, `conditional.py` and `budget.py` hold GitHub's
+  rules (who may do what, which commits are verified, 304s, the rate limit).
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ JWT_OPERATIONS = {
     "apps/get-repo-installation",
     "apps/get-org-installation",
     "apps/get-user-installation",
+    "apps/list-webhook-deliveries",
+    "apps/get-webhook-delivery",
+    "apps/redeliver-webhook-delivery",
 }
 
 
@@ -77,6 +80,9 @@ def require_permission(sim: World, token: Token | None, name: str, level: str) -
     if token is None or token.installation_id is None:
         return
     inst = sim.installations.get(token.installation_id)
-    granted = (inst.permissions if inst else {}).get(name)
+    held = (
+        token.permissions if token.permissions is not None else (inst.permissions if inst else {})
+    )
+    granted = held.get(name)
     if _LEVELS.get(granted or "", 0) < _LEVELS[level]:
         raise ApiError(403, "Resource not accessible by integration")

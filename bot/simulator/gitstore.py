@@ -42,6 +42,18 @@ class Person:
     def signature(self) -> pygit2.Signature:
         return pygit2.Signature(self.name, self.email, int(self.when or time.time()), 0)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, fallback: Person) -> Person:
+        """An `author`/`committer`/`tagger` object of GitHub's API, or `fallback` without one."""
+        if not data:
+            return fallback
+        when = None
+        if data.get("date"):
+            import datetime as dt
+
+            when = int(dt.datetime.fromisoformat(data["date"].replace("Z", "+00:00")).timestamp())
+        return cls(data.get("name", fallback.name), data.get("email", fallback.email), when)
+
 
 def mode_name(mode: int) -> str:
     return _MODE_NAMES.get(mode, "100644")
@@ -248,7 +260,15 @@ class GitStore:
             return None
         return self.repo.get(entry.id)
 
-    def merge(self, base_sha: str, head_sha: str, message: str, committer: Person, squash: bool):
+    def merge(
+        self,
+        base_sha: str,
+        head_sha: str,
+        message: str,
+        author: Person,
+        squash: bool,
+        committer: Person | None = None,
+    ) -> str | None:
         """A merge (or squash) commit of head into base; None on conflict."""
         with self.lock:
             base = self.repo.get(base_sha)
@@ -261,11 +281,45 @@ class GitStore:
                 return None
             tree = index.write_tree(self.repo)
             parents = [base.id] if squash else [base.id, head.id]
-            sig = committer.signature()
-            return str(self.repo.create_commit(None, sig, sig, message, tree, parents))
+            return str(
+                self.repo.create_commit(
+                    None,
+                    author.signature(),
+                    (committer or author).signature(),
+                    message,
+                    tree,
+                    parents,
+                )
+            )
 
-    def fetch_from(self, other: GitStore, src_ref: str, dst_ref: str) -> str:
-        """Copy a ref and its objects from another store (a fork) into this one."""
+    def pushed_commits(self, before: str | None, after: str) -> list[pygit2.Commit]:
+        """What a push from `before` to `after` brings, oldest first, as GitHub lists it.
+
+        For a new ref (`before` None): the commits no branch had yet.
+        """
+        walker = self.repo.walk(
+            pygit2.Oid(hex=after), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE
+        )
+        hide = [before] if before else [sha for _, sha in self.refs("heads/") if sha != after]
+        for sha in hide:
+            walker.hide(pygit2.Oid(hex=sha))
+        return list(walker)
+
+    def changed_paths(self, commit: pygit2.Commit) -> dict[str, list[str]]:
+        """{"added", "removed", "modified"}: the paths a commit changed against its first parent."""
+        parent = commit.parents[0].tree if commit.parents else None
+        if parent is None:
+            diff = commit.tree.diff_to_tree(swap=True)
+        else:
+            diff = self.repo.diff(parent, commit.tree)
+        out: dict[str, list[str]] = {"added": [], "removed": [], "modified": []}
+        for delta in diff.deltas:
+            kind = {"A": "added", "D": "removed"}.get(delta.status_char(), "modified")
+            out[kind].append(delta.new_file.path if kind != "removed" else delta.old_file.path)
+        return out
+
+    def fetch_from(self, other: GitStore | Path, src_ref: str, dst_ref: str) -> str:
+        """Copy a ref and its objects from another store (a fork) or a local repository."""
         import subprocess
 
         with self.lock:
@@ -275,7 +329,7 @@ class GitStore:
                     "fetch",
                     "--quiet",
                     "--no-tags",
-                    str(other.path),
+                    str(other.path if isinstance(other, GitStore) else other),
                     f"+refs/{src_ref}:refs/{dst_ref}",
                 ],
                 cwd=self.path,

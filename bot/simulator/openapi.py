@@ -130,7 +130,8 @@ class OpenAPISpec:
                 m = re.fullmatch(r"\{([^}]+)\}", seg)
                 if m:
                     name = m.group(1)
-                    body = ".+" if name in _GREEDY_PARAMS else "[^/]+"
+                    # An empty file path is the repository's root (`GET …/contents/`).
+                    body = (".*" if name == "path" else ".+") if name in _GREEDY_PARAMS else "[^/]+"
                     pattern += f"/(?P<{name.replace('-', '_')}>{body})"
                 else:
                     pattern += "/" + re.escape(seg)

@@ -14,7 +14,10 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from bot.simulator.auth import authenticate
+from bot.simulator.budget import admit, charge, rate_limit_headers
+from bot.simulator.conditional import not_modified, tag
 from bot.simulator.gitstore import GitDataError
+from bot.simulator.permissions import authorize
 from bot.simulator.request import (
     ApiError,
     LoggedRequest,
@@ -78,14 +81,10 @@ def _finish(
 ) -> tuple[int, dict[str, str], bytes]:
     entry.status = response.status
     entry.duration = time.monotonic() - started
-    headers = {
-        "X-RateLimit-Limit": "5000",
-        "X-RateLimit-Remaining": str(sim.rate_limit_remaining),
-        "X-RateLimit-Reset": str(int(sim.rate_limit_reset or time.time() + 3600)),
-        "X-RateLimit-Resource": "core",
-        "X-GitHub-Media-Type": "github.v3",
-        **response.headers,
-    }
+    with sim.lock:
+        charge(sim, entry)
+        limits = rate_limit_headers(sim)
+    headers = {**limits, "X-GitHub-Media-Type": "github.v3", **response.headers}
     if response.raw is not None:
         body = response.raw
     elif response.body is None:
@@ -129,11 +128,16 @@ def _serve_api(
 
     login, token, app = authenticate(sim, operation_id, headers)
     entry.login = login or (app.slug if app else None)
+    entry.installation_id = token.installation_id if token else None
+    with sim.lock:
+        admit(sim, entry)
     url = f"{sim.url}{path}" + (f"?{query_string}" if query_string else "")
     ctx = RequestContext(
-        sim, method, path, valid.params, valid.query, valid.body, login, token, app, url
+        sim, method, path, valid.params, valid.query, valid.body, login, token, app, url, headers
     )
 
+    with sim.lock:
+        authorize(ctx, operation_id)
     handler = HANDLERS.get(operation_id)
     if handler is None:
         sim.validation_failures.append(
@@ -156,4 +160,11 @@ def _serve_api(
             response.body["status"] = "404"
 
     validate_response(sim.spec, match, method, path, response, sim.validation_failures)
+    with sim.lock:
+        tag(ctx, operation_id, response)
+    if method in ("GET", "HEAD"):
+        unchanged = not_modified(headers, response)
+        if unchanged is not None:
+            entry.counted, entry.not_modified = False, True
+            return unchanged
     return response

@@ -62,6 +62,9 @@ class LoggedRequest:
     duration: float
     login: str | None
     fault: str | None = None
+    installation_id: int | None = None
+    counted: bool = False  # spent one request of the rate limit
+    not_modified: bool = False  # answered 304 to a conditional request
 
 
 @dataclass
@@ -78,6 +81,7 @@ class RequestContext:
     token: Token | None
     app: App | None
     url: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def repo(self) -> Repo:
         return self.sim.repo(f"{self.params['owner']}/{self.params['repo']}", api=True)

@@ -10,6 +10,7 @@ documents for that status. Anything that does not validate is recorded in
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.simulator.control.actions import ActionsControl
@@ -21,6 +22,14 @@ from bot.simulator.control.pulls import PullsControl
 from bot.simulator.faults import Faults
 from bot.simulator.openapi import OpenAPISpec, load_spec
 from bot.simulator.server import ApiServer
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    sent: int
+    counted: int  # spent the rate limit
+    uncounted: int  # did not
+    not_modified: int  # of those, 304 answers to conditional requests
 
 
 class GitHubSimulator(
@@ -48,6 +57,7 @@ class GitHubSimulator(
         port: int = 0,
         spec: OpenAPISpec | None = None,
         token_ttl: float = 3600.0,
+        rate_limit: int = 5000,
     ) -> None:
         self._server = ApiServer((host, port), self)
         bound_host, bound_port = self._server.server_address[:2]
@@ -59,6 +69,7 @@ class GitHubSimulator(
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
             token_ttl=token_ttl,
+            rate_limit=rate_limit,
         )
         self._thread: threading.Thread | None = None
 
@@ -91,6 +102,14 @@ class GitHubSimulator(
             raise AssertionError(
                 f"{len(self.validation_failures)} OpenAPI validation failure(s):\n{lines}"
             )
+
+    def request_counts(self, login: str | None = None) -> RequestCounts:
+        """Requests received so far (by `login`, if given): counted against the rate
+        limit or not (304 answers, `GET /rate_limit`, refused credentials, faults)."""
+        entries = [r for r in list(self.requests) if login is None or r.login == login]
+        counted = sum(1 for r in entries if r.counted)
+        not_modified = sum(1 for r in entries if r.not_modified)
+        return RequestCounts(len(entries), counted, len(entries) - counted, not_modified)
 
     def count(self, operation_id: str | None = None, method: str | None = None) -> int:
         return sum(

@@ -27,6 +27,7 @@ class Label:
     name: str
     color: str = "ededed"
     description: str | None = None
+    updated_at: float = 0.0  # epoch seconds, for Last-Modified
 
 
 @dataclass
@@ -235,6 +236,10 @@ class Token:
     login: str
     installation_id: int | None = None
     expires_at: float | None = None
+    # An installation token may be narrowed when it is made: fewer repositories (full
+    # names) or permissions than its installation has. None: the installation's.
+    repos: list[str] | None = None
+    permissions: dict[str, str] | None = None
 
 
 @dataclass

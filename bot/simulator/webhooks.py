@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pygit2
+
 from bot.simulator.delivery import Delivery
+from bot.simulator.render import iso
 from bot.simulator.request import ValidationFailure
+from bot.simulator.signing import WEB_FLOW
 from bot.simulator.state import Issue, Repo
 from bot.simulator.world import World
 
@@ -36,40 +40,57 @@ class WebhookEmitter(World):
         return list(self.webhooks.deliveries)
 
     def _announce_push(
-        self, repo: Repo, ref: str, before: str | None, after: str, user: str
+        self, repo: Repo, ref: str, before: str | None, after: str, pusher: str
     ) -> None:
-        u = self.user(user)
-        commit = self.render.git_commit(repo, after)
-        head = {
-            "id": after,
-            "tree_id": commit["tree"]["sha"],
-            "distinct": True,
-            "message": commit["message"],
-            "timestamp": commit["committer"]["date"],
-            "url": commit["html_url"],
-            "author": {"name": u.login, "email": u.email, "username": u.login},
-            "committer": {"name": u.login, "email": u.email, "username": u.login},
-            "added": [],
-            "removed": [],
-            "modified": [],
-        }
+        """`push`, as GitHub sends it: every commit the push brings, as its author wrote it."""
+        store = repo.store
+        head = store.get(after).peel(pygit2.Commit)
+        pushed = store.pushed_commits(before, str(head.id)) if ref.startswith("refs/heads/") else []
+        new = {str(c.id) for c in pushed}
+        who = self.user(pusher)
+        if before is None:
+            compare = f"{self.url}/_web/{repo.full_name}/commit/{after}"
+        else:
+            compare = f"{self.url}/_web/{repo.full_name}/compare/{before[:12]}...{after[:12]}"
         self._emit(
             "push",
             None,
             repo,
-            user,
+            pusher,
             ref=ref,
             before=before or "0" * 40,
             after=after,
             created=before is None,
             deleted=False,
-            forced=False,
+            forced=before is not None and not store.is_ancestor(before, after),
             base_ref=None,
-            compare=f"{self.url}/_web/{repo.full_name}/compare/{(before or '')[:12]}..{after[:12]}",
-            commits=[head],
-            head_commit=head,
-            pusher={"name": u.login, "email": u.email},
+            compare=compare,
+            commits=[self._push_commit(repo, c, distinct=True) for c in pushed],
+            head_commit=self._push_commit(repo, head, distinct=str(head.id) in new),
+            pusher={"name": who.login, "email": who.email},
         )
+
+    def _push_commit(self, repo: Repo, commit: pygit2.Commit, *, distinct: bool) -> dict[str, Any]:
+        sha = str(commit.id)
+        return {
+            "id": sha,
+            "tree_id": str(commit.tree_id),
+            "distinct": distinct,
+            "message": commit.message,
+            "timestamp": iso(commit.commit_time),
+            "url": f"{self.url}/_web/{repo.full_name}/commit/{sha}",
+            "author": self._git_identity(commit.author),
+            "committer": self._git_identity(commit.committer),
+            **repo.store.changed_paths(commit),
+        }
+
+    def _git_identity(self, sig: pygit2.Signature) -> dict[str, str]:
+        """A commit's author or committer; `username` only where GitHub knows the email."""
+        out = {"name": sig.name, "email": sig.email}
+        login = "web-flow" if sig.email == WEB_FLOW.email else self.user_for_email(sig.email)
+        if login:
+            out["username"] = login
+        return out
 
     def _announce_issue(
         self, repo: Repo, issue: Issue, action: str, user: str, **extra: Any

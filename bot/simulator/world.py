@@ -47,6 +47,7 @@ class World:
         webhook_url: str | None,
         webhook_secret: str | None,
         token_ttl: float,
+        rate_limit: int = 5000,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -56,7 +57,7 @@ class World:
         self.token_ttl = token_ttl
         self.lock = threading.RLock()
         self.render = Renderer(self)
-        self.webhooks = WebhookSender(webhook_url, webhook_secret)
+        self.webhooks = WebhookSender(webhook_url, webhook_secret, clock=self.now)
         self.validation_failures: list[ValidationFailure] = []
         self.requests: list[LoggedRequest] = []
         self._ids = itertools.count(1000)
@@ -80,8 +81,10 @@ class World:
         self.tokens: dict[str, Token] = {}
         self._installation_app: dict[int, str] = {}  # installation id -> app slug
         self._download_keys: dict[int, str] = {}
-        # What X-RateLimit-Remaining / X-RateLimit-Reset announce (a client's pacing test).
-        self.rate_limit_remaining = 4999
+        self.signed_commits: dict[str, float] = {}  # sha -> when GitHub signed it
+        # The primary rate limit (see bot.simulator.budget); a test may set either.
+        self.rate_limit_limit = rate_limit
+        self.rate_limit_remaining = rate_limit
         self.rate_limit_reset: float | None = None
 
     # -- clock and ids -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_open_then_comment_on_the_open_issue_then_open_again_once_closed(
 ) -> None:
     github_sim.create_repo(REPO)
     env = {
-        "GITHUB_TOKEN": github_sim.add_token("github-actions[bot]"),
+        "GITHUB_TOKEN": github_sim.workflow_token(REPO),
         "GITHUB_REPOSITORY": REPO,
         "GITHUB_API_URL": github_sim.url,
     }

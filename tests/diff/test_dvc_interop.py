@@ -239,3 +239,15 @@ def test_a_registry_baseline_is_read_on_a_detached_head(tmp_path, capsys):
     outside.write_text(json.dumps({"accuracy": 0.95}))
     res = repo.ok("diff", "churn", "--version", version, "--metrics", str(outside)).json()
     assert res[outside.as_posix()]["accuracy"]["new"] == 0.95
+
+
+def test_the_default_baseline_is_the_repositorys_own_baseline_stage(tmp_path, capsys):
+    repo = make_repo(tmp_path / "r", capsys, overrides="{stages: [dev, prod]}")
+    live = repo.register(accuracy=0.8)
+    repo.ok("registry", "promote", "churn", live, "--to", "prod")
+    repo.register(accuracy=0.85)
+    (repo.root / "metrics.json").write_text(json.dumps({"accuracy": 0.9}))
+    detach(repo)
+    res = repo.ok("diff", "churn")  # no --stage: the policy's baseline stage, prod
+    assert res.json()["metrics.json"]["accuracy"]["old"] == 0.8
+    assert repo.mlbot("diff", "churn", "--stage", "../prod").code == 2

@@ -47,7 +47,7 @@ def drift_check(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         capture_output=True,
     )
     reference, current = _frames(tmp_path)
-    monkeypatch.setenv("GITHUB_TOKEN", world.sim.add_token(ACTIONS))
+    monkeypatch.setenv("GITHUB_TOKEN", world.sim.workflow_token(REPO))
     monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
     monkeypatch.setenv("GITHUB_API_URL", world.sim.url)
 
@@ -78,7 +78,7 @@ def drift_issue(world: World, monkeypatch: pytest.MonkeyPatch):
     from bot.chatops.drift_issue import client_from_environment, open_or_comment
 
     world.sim.push(REPO, "main", {".github/mlbot.yml": AUTO_RETRAIN_YML}, author="alice")
-    monkeypatch.setenv("GITHUB_TOKEN", world.sim.add_token(ACTIONS))
+    monkeypatch.setenv("GITHUB_TOKEN", world.sim.workflow_token(REPO))
     monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
     monkeypatch.setenv("GITHUB_API_URL", world.sim.url)
 

@@ -196,7 +196,7 @@ def test_an_exhausted_rate_limit_waits_for_the_reset(sim: GitHubSimulator) -> No
     slept: list[float] = []
     gh._sleep = slept.append
     gh.permission("acme/models", "alice")
-    sim.rate_limit_remaining = 0
+    sim.rate_limit_remaining = 1  # the last request of the hour
     sim.rate_limit_reset = gh._clock() + 30
     gh.permission("acme/models", "alice")  # answered, with "0 left until reset"
     assert slept == []
@@ -204,7 +204,7 @@ def test_an_exhausted_rate_limit_waits_for_the_reset(sim: GitHubSimulator) -> No
     assert gh.api.get_repo("acme/models").name == "models"  # any request waits first
     assert len(slept) == 1 and 29 <= slept[0] <= 32
     assert gh.repo("acme/models").get_issues().totalCount == 0  # the lazy client too
-    sim.rate_limit_remaining = 0
+    sim.rate_limit_remaining = 1
     sim.rate_limit_reset = gh._clock() + 3600
     gh.permission("acme/models", "alice")
     with pytest.raises(RateLimited, match="rate limit"):

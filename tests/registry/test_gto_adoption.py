@@ -177,6 +177,12 @@ def test_check_passes_and_names_versions_from_tags(repo):
     assert res.out.strip().endswith("registry OK (in the working tree)")
     data = repo.ok("registry", "check", "--json").json()
     assert data["ok"] is True and data["problems"] == [] and len(data["info"]) == 6
+    repo.git("tag", "-a", "Churn_Model@v1.0.0", "-m", "gto allows this name, mlbot does not")
+    res = repo.mlbot("registry", "check")
+    assert (
+        res.code == 0
+        and "info: tag Churn_Model@v1.0.0: is a GTO tag mlbot does not read" in res.out
+    )
 
 
 def test_import_writes_every_record_in_one_commit_and_no_tag(repo):

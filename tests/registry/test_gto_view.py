@@ -120,3 +120,21 @@ def test_stages_file_from_tags_keeps_every_earlier_assignment_newest_first():
         ("v2.0.0", T0 + dt.timedelta(seconds=5)),
         ("v1.0.0", T0 + dt.timedelta(seconds=4)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "unread"),
+    [
+        ("Churn@v1.0.0", True),
+        ("churn_model#prod#3", True),
+        ("nlp=bert@v1.0.0", True),
+        ("churn#Prod", True),
+        ("churn@created", True),
+        ("churn@v1.0.0", False),  # read
+        ("churn#prod!#2", False),  # read
+        ("release-1.0", False),  # not GTO's
+        ("v1.0.0", False),
+    ],
+)
+def test_gto_tags_mlbot_does_not_read_are_recognised(name, unread):
+    assert tags.unread_gto_tag(name) is unread

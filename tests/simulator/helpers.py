@@ -6,6 +6,7 @@ import httpx
 from github import Auth, Github
 
 from bot.simulator import GitHubSimulator
+from bot.simulator.state import App
 
 
 def pygithub(sim: GitHubSimulator, login: str = "alice") -> Github:
@@ -26,5 +27,22 @@ def http(sim: GitHubSimulator, login: str = "alice") -> httpx.Client:
     return httpx.Client(
         base_url=sim.url,
         headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
+        timeout=10,
+    )
+
+
+def app_http(sim: GitHubSimulator, app: App) -> httpx.Client:
+    """A raw HTTP client authenticated as the App itself, with a fresh JWT (RS256)."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    token = jwt.encode(
+        {"iat": now - 30, "exp": now + 540, "iss": str(app.id)}, app.private_key_pem, "RS256"
+    )
+    return httpx.Client(
+        base_url=sim.url,
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
         timeout=10,
     )

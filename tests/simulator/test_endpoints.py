@@ -115,7 +115,9 @@ def test_permissions_and_teams(sim: GitHubSimulator) -> None:
 
 def test_checks_statuses_runs_and_artifacts(sim: GitHubSimulator) -> None:
     app = sim.create_app("mlbot")
-    inst = sim.install(app, "acme")
+    # Writing a commit status takes `statuses: write`, which mlbot's App does not ask for.
+    permissions = {"checks": "write", "statuses": "write", "actions": "read", "contents": "read"}
+    inst = sim.install(app, "acme", permissions=permissions)
     token = sim.issue_installation_token(inst).value
     gh = Github(
         auth=Auth.Token(token),

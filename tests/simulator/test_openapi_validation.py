@@ -120,6 +120,7 @@ def test_requests_need_credentials(github_sim: GitHubSimulator, repo: str) -> No
 
 
 def test_pygithub_traffic_validates(github_sim: GitHubSimulator, repo: str) -> None:
+    github_sim.add_collaborator(repo, "alice", "triage")  # labelling takes triage
     gh = pygithub(github_sim)
     r = gh.get_repo(repo)
     issue = r.get_issue(1)

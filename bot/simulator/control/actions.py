@@ -8,12 +8,12 @@ import secrets
 import zipfile
 from typing import Any
 
+from bot.simulator.control.people import PeopleControl
 from bot.simulator.render import iso
 from bot.simulator.state import Artifact, WorkflowRun
-from bot.simulator.webhooks import WebhookEmitter
 
 
-class ActionsControl(WebhookEmitter):
+class ActionsControl(PeopleControl):
     def create_workflow_run(
         self,
         full_name: str,
@@ -114,6 +114,18 @@ class ActionsControl(WebhookEmitter):
             badge_url=f"{self.url}/_web/{repo.full_name}/workflows/{run.name}/badge.svg",
         )
         return out
+
+    def workflow_token(self, full_name: str) -> str:
+        """A workflow's `GITHUB_TOKEN` for `full_name`: github-actions[bot], able to write there.
+
+        (On GitHub it is an installation token of the Actions App, scoped to the one
+        repository; here, a token of that login with write access to it.)
+        """
+        repo = self.repo(full_name)
+        login = "github-actions[bot]"
+        self.user(login, "Bot")
+        repo.collaborators[login] = "write"
+        return self.add_token(login)
 
     def artifact_download_url(self, art: Artifact) -> str:
         key = self._download_keys.setdefault(art.id, secrets.token_urlsafe(16))

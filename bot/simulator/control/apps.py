@@ -114,9 +114,18 @@ class AppsControl(WebhookEmitter):
         self._check_and_send(pointer, "ping", None, payload)
         return self.webhooks.deliveries[-1]
 
-    def issue_installation_token(self, inst: Installation) -> Token:
+    def issue_installation_token(
+        self,
+        inst: Installation,
+        *,
+        repos: list[str] | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> Token:
+        """An installation token, narrowed to `repos` and `permissions` if given."""
         slug = self._installation_app[inst.id]
         value = f"ghs_{secrets.token_hex(18)}"
-        token = Token(value, f"{slug}[bot]", inst.id, self.now() + self.token_ttl)
+        token = Token(
+            value, f"{slug}[bot]", inst.id, self.now() + self.token_ttl, repos, permissions
+        )
         self.tokens[value] = token
         return token

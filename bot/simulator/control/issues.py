@@ -18,7 +18,7 @@ class IssuesControl(ReposControl):
     def ensure_label(self, repo: Repo, name: str) -> Label:
         label = repo.labels.get(name)
         if label is None:
-            label = Label(self.next_id(), name)
+            label = Label(self.next_id(), name, updated_at=self.now())
             repo.labels[name] = label
         return label
 

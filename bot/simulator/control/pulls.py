@@ -6,6 +6,7 @@ import re
 
 from bot.simulator.control.issues import IssuesControl
 from bot.simulator.request import ApiError
+from bot.simulator.signing import WEB_FLOW
 from bot.simulator.state import Issue, PullInfo, Repo, Review
 
 
@@ -101,10 +102,16 @@ class PullsControl(IssuesControl):
             assert base_sha is not None
             text = message or f"Merge pull request #{number}\n\n{issue.title}"
             sha = repo.store.merge(
-                base_sha, p.head_sha, text, self.person(user), squash=method == "squash"
+                base_sha,
+                p.head_sha,
+                text,
+                self.person(user),
+                squash=method == "squash",
+                committer=WEB_FLOW,
             )
             if sha is None:
                 raise ApiError(405, "Pull Request is not mergeable")
+            self.signed_commits[sha] = self.now()  # GitHub writes and signs merge commits
             repo.store.set_ref(f"heads/{p.base_ref}", sha, force=False)
             p.merged, p.merged_at, p.merged_by, p.merge_commit_sha = True, self.now_iso(), user, sha
             issue.state, issue.closed_at, issue.updated_at = "closed", p.merged_at, p.merged_at
@@ -155,7 +162,7 @@ class PullsControl(IssuesControl):
                 "submitted",
                 repo,
                 user,
-                review=self.render.review(review),
+                review=self.render.review_event(review),
                 pull_request=self.render.pull(issue),
             )
             return review.id
@@ -166,14 +173,12 @@ class PullsControl(IssuesControl):
             review.state = "DISMISSED"
             repo = self.repo(review.repo)
             issue = self.issue(review.repo, review.number)
-            data = self.render.review(review)
-            data["state"] = "dismissed"  # webhooks spell review states in lower case
             self._emit(
                 "pull_request_review",
                 "dismissed",
                 repo,
                 user,
-                review=data,
+                review=self.render.review_event(review),
                 pull_request=self.render.pull(issue),
             )
 

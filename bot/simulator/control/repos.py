@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.simulator.control.people import PeopleControl
-from bot.simulator.gitstore import GitStore
+from bot.simulator.gitstore import GitStore, Person
 from bot.simulator.state import Repo
 
 
@@ -55,21 +57,62 @@ class ReposControl(PeopleControl):
         *,
         message: str = "Update",
         author: str | None = None,
+        pusher: str | None = None,
+        author_name: str | None = None,
+        author_email: str | None = None,
     ) -> str:
-        """Commit files on a branch (creating it from the default branch) and announce it."""
+        """Commit files on a branch (a new one starts at the default branch) and push it.
+
+        `author` is a login: it writes the commit and pushes it unless `pusher` is given.
+        `author_name` / `author_email` set the commit's author field to anything, as any
+        git client can (claiming to be `mlbot[bot]`, say): GitHub checks none of it, and
+        the commit is not verified. The push is announced with the `push` webhook.
+        """
         repo = self.repo(full_name)
+        login = author or repo.owner
+        pusher = pusher or login
+        person = self.person(login)
+        if author_name is not None or author_email is not None:
+            person = Person(author_name or person.name, author_email or person.email, person.when)
         with self.lock:
             before = repo.store.ref_sha(f"heads/{branch}")
             if before is None:
                 start = repo.store.ref_sha(f"heads/{repo.default_branch}")
                 if start:
                     repo.store.set_ref(f"heads/{branch}", start, force=True)
-                before = start
-            sha = repo.store.commit_files(
-                files, message, branch=branch, author=self.person(author or repo.owner)
-            )
-            self._announce_push(repo, f"refs/heads/{branch}", before, sha, author or repo.owner)
-            self._branch_moved(repo, branch, sha, author or repo.owner)
+            sha = repo.store.commit_files(files, message, branch=branch, author=person)
+            self._announce_push(repo, f"refs/heads/{branch}", before, sha, pusher)
+            self._branch_moved(repo, branch, sha, pusher)
+            return sha
+
+    def push_git(
+        self,
+        full_name: str,
+        source: Path,
+        branch: str,
+        *,
+        pusher: str,
+        source_branch: str | None = None,
+        force: bool = False,
+    ) -> str:
+        """`git push` from a local repository at `source`: its commits arrive as they are.
+
+        Whatever the commits say of their authors, they are unverified; a push that is
+        not a fast-forward is refused unless `force`, as GitHub refuses it.
+        """
+        repo = self.repo(full_name)
+        with self.lock:
+            before = repo.store.ref_sha(f"heads/{branch}")
+            incoming = "sim/incoming"
+            repo.store.fetch_from(Path(source), f"heads/{source_branch or branch}", incoming)
+            sha = repo.store.ref_sha(incoming)
+            repo.store.delete_ref(incoming)
+            assert sha is not None
+            if before is not None and not force and not repo.store.is_ancestor(before, sha):
+                raise ValueError(f"non-fast-forward push to {branch} refused")
+            repo.store.set_ref(f"heads/{branch}", sha, force=True)
+            self._announce_push(repo, f"refs/heads/{branch}", before, sha, pusher)
+            self._branch_moved(repo, branch, sha, pusher)
             return sha
 
     def create_branch(self, full_name: str, branch: str, from_ref: str | None = None) -> str:

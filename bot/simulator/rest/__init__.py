@@ -13,6 +13,7 @@ from bot.simulator.rest import (  # noqa: F401 - imported to register their hand
     contents,
     deployments,
     git,
+    hook_deliveries,
     issues,
     pulls,
     rate_limit,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.simulator.pagination import paginate
 from bot.simulator.render import iso
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
+from bot.simulator.state import Installation
 
 
 @op("apps/get-authenticated")
@@ -38,17 +41,50 @@ def create_installation_token(ctx: RequestContext) -> Response:
     inst = sim.installations[inst_id]
     if inst.suspended:
         raise ApiError(403, "This installation has been suspended")
-    token = sim.issue_installation_token(inst)
+    body = ctx.body or {}
+    repos = _narrowed_repositories(ctx, inst, body)
+    permissions = body.get("permissions") or None  # {} (PyGithub's default) narrows nothing
+    if permissions is not None:
+        granted = inst.permissions
+        if any(
+            _LEVELS.get(level, 9) > _LEVELS.get(granted.get(name, ""), 0)
+            for name, level in permissions.items()
+        ):
+            raise ApiError(422, "The permissions requested are not granted to this installation.")
+    token = sim.issue_installation_token(inst, repos=repos, permissions=permissions)
     assert token.expires_at is not None
-    return Response(
-        201,
-        {
-            "token": token.value,
-            "expires_at": iso(token.expires_at),
-            "permissions": inst.permissions,
-            "repository_selection": "all" if inst.repos is None else "selected",
-        },
-    )
+    out: dict[str, Any] = {
+        "token": token.value,
+        "expires_at": iso(token.expires_at),
+        "permissions": permissions or inst.permissions,
+        "repository_selection": "all" if inst.repos is None and repos is None else "selected",
+    }
+    if repos is not None:
+        out["repositories"] = [sim.render.repo(sim.repo(r), "repository") for r in repos]
+    return Response(201, out)
+
+
+_LEVELS = {"read": 1, "write": 2, "admin": 3}
+
+
+def _narrowed_repositories(ctx: RequestContext, inst: Installation, body: dict) -> list[str] | None:
+    """The repositories a token is asked for, each one its installation must cover."""
+    names, ids = body.get("repositories"), body.get("repository_ids")
+    if not names and not ids:
+        return None
+    sim = ctx.sim
+    wanted = [f"{inst.account}/{n}" for n in names or []]
+    wanted += [r.full_name for r in sim._repos.values() if r.id in set(ids or [])]
+    found = [sim._repos.get(name.lower()) for name in wanted]
+    if len(wanted) < len(names or []) + len(ids or []) or any(
+        r is None or sim.installation_for(r) is not inst for r in found
+    ):
+        raise ApiError(
+            422,
+            "There is at least one repository that does not exist or is not accessible "
+            "to the parent installation.",
+        )
+    return [r.full_name for r in found if r is not None]
 
 
 @op("apps/get-repo-installation")

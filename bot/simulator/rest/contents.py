@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 
+import pygit2
+
+from bot.simulator.gitstore import Person
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
+from bot.simulator.signing import WEB_FLOW, github_signs
 
 
 @op("repos/get-content")
@@ -16,6 +20,14 @@ def get_content(ctx: RequestContext) -> Response:
     obj = repo.store.read_path(sha, ctx.params["path"])
     if obj is None:
         raise ApiError(404, "Not Found")
+    accept = next((v for k, v in ctx.headers.items() if k.lower() == "accept"), "")
+    if ".raw" in accept and obj.type == pygit2.GIT_OBJECT_BLOB:
+        # The raw media type: the file's bytes, not its JSON description.
+        headers = {
+            "Content-Type": "application/vnd.github.raw; charset=utf-8",
+            "X-GitHub-Media-Type": "github.v3; param=raw",
+        }
+        return Response(200, raw=obj.data, headers=headers)
     return Response(200, ctx.sim.render.content(repo, ctx.params["path"], obj, ref))
 
 
@@ -38,12 +50,19 @@ def put_content(ctx: RequestContext) -> Response:
     except ValueError:
         raise ApiError(422, "content is not valid Base64") from None
     person = sim.person(login)
+    author = Person.from_json(body.get("author"), person)
+    committer = Person.from_json(body.get("committer"), author if body.get("author") else person)
+    signs = github_signs(ctx, body)
+    if signs:
+        committer = WEB_FLOW
     blob = repo.store.create_blob(data)
     tree = repo.store.create_tree(
         [{"path": path, "mode": "100644", "type": "blob", "sha": blob}],
         str(repo.store.get(parent).tree_id),
     )
-    sha = repo.store.create_commit(body["message"], tree, [parent], person, person)
+    sha = repo.store.create_commit(body["message"], tree, [parent], author, committer)
+    if signs:
+        sim.signed_commits[sha] = sim.now()
     repo.store.set_ref(f"heads/{branch}", sha, force=False)
     sim._announce_push(repo, f"refs/heads/{branch}", parent, sha, login)
     sim._branch_moved(repo, branch, sha, login)

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pygit2
 
 from bot.simulator.gitstore import Person
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
-
-
-def _person(data: dict[str, Any] | None, fallback: Person) -> Person:
-    if not data:
-        return fallback
-    when = None
-    if data.get("date"):
-        import datetime as dt
-
-        when = int(dt.datetime.fromisoformat(data["date"].replace("Z", "+00:00")).timestamp())
-    return Person(data.get("name", fallback.name), data.get("email", fallback.email), when)
+from bot.simulator.signing import WEB_FLOW, github_signs
 
 
 @op("git/create-blob")
@@ -82,11 +71,16 @@ def get_tree(ctx: RequestContext) -> Response:
 def create_commit(ctx: RequestContext) -> Response:
     repo, body = ctx.repo(), ctx.body
     default = ctx.sim.person(ctx.need_login())
-    author = _person(body.get("author"), default)
-    committer = _person(body.get("committer"), author if body.get("author") else default)
+    author = Person.from_json(body.get("author"), default)
+    committer = Person.from_json(body.get("committer"), author if body.get("author") else default)
+    signs = github_signs(ctx, body)
+    if signs:
+        committer = WEB_FLOW
     sha = repo.store.create_commit(
         body["message"], body["tree"], body.get("parents", []), author, committer
     )
+    if signs:
+        ctx.sim.signed_commits[sha] = ctx.sim.now()
     return Response(201, ctx.sim.render.git_commit(repo, sha))
 
 
@@ -154,7 +148,7 @@ def delete_ref(ctx: RequestContext) -> Response:
 @op("git/create-tag")
 def create_tag(ctx: RequestContext) -> Response:
     repo, body = ctx.repo(), ctx.body
-    tagger = _person(body.get("tagger"), ctx.sim.person(ctx.need_login()))
+    tagger = Person.from_json(body.get("tagger"), ctx.sim.person(ctx.need_login()))
     sha = repo.store.create_tag(body["tag"], body["message"], body["object"], tagger)
     return Response(201, ctx.sim.render.git_tag(repo, sha))
 

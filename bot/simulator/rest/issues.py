@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.simulator.pagination import paginate
+from bot.simulator.permissions import has_role
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
-from bot.simulator.state import PERMISSION_RANK, Reaction
+from bot.simulator.state import Reaction
 
 
 @op("issues/get")
@@ -45,6 +48,8 @@ def create_issue(ctx: RequestContext) -> Response:
             [{"resource": "Issue", "field": "title", "code": "missing_field"}],
         )
     labels = [x if isinstance(x, str) else x.get("name", "") for x in body.get("labels") or []]
+    if not has_role(ctx, "triage"):
+        labels = []  # as on GitHub: labels from someone without triage are silently dropped
     number = sim.create_issue(
         repo.full_name, str(body["title"]), body.get("body"), user=login, labels=labels
     )
@@ -56,11 +61,20 @@ def update_issue(ctx: RequestContext) -> Response:
     sim, repo, body = ctx.sim, ctx.repo(), ctx.body
     login = ctx.need_login()
     issue = sim.issue(repo.full_name, ctx.params["issue_number"], api=True)
-    if "title" in body and body["title"] is not None:
+    triage = has_role(ctx, "triage")
+    if not triage and login.lower() != issue.user.lower():
+        raise ApiError(403, "Resource not accessible by integration")
+    changes: dict[str, dict[str, str | None]] = {}
+    if "title" in body and body["title"] is not None and str(body["title"]) != issue.title:
+        changes["title"] = {"from": issue.title}
         issue.title = str(body["title"])
-    if "body" in body:
+    if "body" in body and body["body"] != issue.body:
+        changes["body"] = {"from": issue.body}
         issue.body = body["body"]
-    if body.get("labels") is not None:
+    if changes:
+        issue.updated_at = sim.now_iso()
+        sim._announce_issue(repo, issue, "edited", login, changes=changes)
+    if body.get("labels") is not None and triage:
         wanted = [x if isinstance(x, str) else x["name"] for x in body["labels"]]
         issue.labels = [n for n in issue.labels if n in wanted]
         sim.add_labels(
@@ -126,10 +140,7 @@ def get_comment(ctx: RequestContext) -> Response:
 def update_comment(ctx: RequestContext) -> Response:
     comment = _comment(ctx)
     login = ctx.need_login()
-    if (
-        comment.user != login
-        and PERMISSION_RANK[ctx.sim.permission(ctx.repo(), login)] < PERMISSION_RANK["write"]
-    ):
+    if comment.user.lower() != login.lower() and not has_role(ctx, "write"):
         raise ApiError(403, "Resource not accessible by integration")
     if len(ctx.body["body"]) > 65536:
         raise ApiError(
@@ -151,6 +162,8 @@ def update_comment(ctx: RequestContext) -> Response:
 @op("issues/delete-comment")
 def delete_comment(ctx: RequestContext) -> Response:
     comment = _comment(ctx)
+    if comment.user.lower() != ctx.need_login().lower() and not has_role(ctx, "write"):
+        raise ApiError(403, "Resource not accessible by integration")
     del ctx.sim.comments[comment.id]
     return Response(204)
 
@@ -226,6 +239,57 @@ def get_label(ctx: RequestContext) -> Response:
     return Response(200, ctx.sim.render.label(repo, label))
 
 
+def _color(body: dict) -> str | None:
+    """The label colour GitHub accepts: six hex digits, with or without a leading #."""
+    if "color" not in body:
+        return None
+    color = str(body["color"]).lstrip("#")
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
+        raise ApiError(
+            422, "Validation Failed", [{"resource": "Label", "code": "invalid", "field": "color"}]
+        )
+    return color
+
+
+@op("issues/update-label")
+def update_label(ctx: RequestContext) -> Response:
+    repo, body = ctx.repo(), ctx.body or {}
+    label = repo.labels.get(ctx.params["name"])
+    if label is None:
+        raise ApiError(404, "Not Found")
+    color = _color(body)
+    new_name = body.get("new_name")
+    if new_name and new_name != label.name:
+        if new_name in repo.labels:
+            raise ApiError(
+                422,
+                "Validation Failed",
+                [{"resource": "Label", "code": "already_exists", "field": "name"}],
+            )
+        del repo.labels[label.name]
+        for issue in ctx.sim.issues(repo.full_name):
+            issue.labels = [new_name if n == label.name else n for n in issue.labels]
+        label.name = new_name
+        repo.labels[new_name] = label
+    if color is not None:
+        label.color = color
+    if "description" in body:
+        label.description = body["description"]
+    label.updated_at = ctx.sim.now()
+    return Response(200, ctx.sim.render.label(repo, label))
+
+
+@op("issues/delete-label")
+def delete_label(ctx: RequestContext) -> Response:
+    repo = ctx.repo()
+    label = repo.labels.pop(ctx.params["name"], None)
+    if label is None:
+        raise ApiError(404, "Not Found")
+    for issue in ctx.sim.issues(repo.full_name):
+        issue.labels = [n for n in issue.labels if n != label.name]
+    return Response(204)
+
+
 @op("issues/create-label")
 def create_label(ctx: RequestContext) -> Response:
     repo, body = ctx.repo(), ctx.body
@@ -235,9 +299,11 @@ def create_label(ctx: RequestContext) -> Response:
             "Validation Failed",
             [{"resource": "Label", "code": "already_exists", "field": "name"}],
         )
+    color = _color(body) or "ededed"
     label = ctx.sim.ensure_label(repo, body["name"])
-    label.color = body.get("color", label.color).lstrip("#")
+    label.color = color
     label.description = body.get("description")
+    label.updated_at = ctx.sim.now()
     return Response(201, ctx.sim.render.label(repo, label))
 
 

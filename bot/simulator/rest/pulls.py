@@ -5,9 +5,10 @@ from __future__ import annotations
 import pygit2
 
 from bot.simulator.pagination import paginate
+from bot.simulator.permissions import has_role
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
-from bot.simulator.state import PERMISSION_RANK, Review
+from bot.simulator.state import Review
 
 
 def _pull(ctx: RequestContext):
@@ -69,10 +70,18 @@ def create_pull(ctx: RequestContext) -> Response:
 def update_pull(ctx: RequestContext) -> Response:
     sim, repo, body = ctx.sim, ctx.repo(), ctx.body
     issue = _pull(ctx)
-    if body.get("title"):
+    if not has_role(ctx, "triage") and ctx.need_login().lower() != issue.user.lower():
+        raise ApiError(403, "Resource not accessible by integration")
+    changes: dict[str, dict[str, str | None]] = {}
+    if body.get("title") and body["title"] != issue.title:
+        changes["title"] = {"from": issue.title}
         issue.title = body["title"]
-    if "body" in body:
+    if "body" in body and body["body"] != issue.body:
+        changes["body"] = {"from": issue.body}
         issue.body = body["body"]
+    if changes:
+        issue.updated_at = sim.now_iso()
+        sim._announce_issue(repo, issue, "edited", ctx.need_login(), changes=changes)
     if body.get("state") in {"open", "closed"}:
         sim.set_issue_state(repo.full_name, issue.number, body["state"], user=ctx.need_login())
     return Response(200, sim.render.pull(issue))
@@ -86,7 +95,7 @@ def merge_pull(ctx: RequestContext) -> Response:
     assert issue.pull is not None
     if body.get("sha") and body["sha"] != issue.pull.head_sha:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")
-    if PERMISSION_RANK[sim.permission(repo, ctx.need_login())] < PERMISSION_RANK["write"]:
+    if not has_role(ctx, "write"):
         raise ApiError(403, "Resource not accessible by integration")
     message = body.get("commit_title") or None
     sha = sim.merge_pr(
@@ -133,15 +142,26 @@ def create_review(ctx: RequestContext) -> Response:
         event
     ]
     assert issue.pull is not None
-    if login == issue.user and state != "COMMENTED":
-        raise ApiError(422, "Unprocessable Entity", ["Can not approve your own pull request"])
+    if login.lower() == issue.user.lower() and state != "COMMENTED":
+        verb = "approve" if state == "APPROVED" else "request changes on"
+        raise ApiError(422, "Unprocessable Entity", [f"Can not {verb} your own pull request"])
+    if state != "APPROVED" and not str(body.get("body") or "").strip():
+        # GitHub's rule: REQUEST_CHANGES and COMMENT need a body.
+        raise ApiError(
+            422,
+            "Unprocessable Entity",
+            [f"Review body is required when the event is {event}"],
+        )
+    commit_id = body.get("commit_id")
+    if commit_id is not None and ctx.repo().store.resolve(commit_id, "") is None:
+        raise ApiError(422, "Unprocessable Entity", ["No commit found for SHA: " + commit_id])
     review_id = sim.submit_review(
         issue.repo,
         issue.number,
         user=login,
         state=state,
         body=body.get("body", ""),
-        commit_id=body.get("commit_id"),
+        commit_id=commit_id,
     )
     return Response(200, sim.render.review(sim.reviews[review_id]))
 
@@ -153,6 +173,9 @@ def dismiss_review(ctx: RequestContext) -> Response:
     review: Review | None = sim.reviews.get(ctx.params["review_id"])
     if review is None or review.number != issue.number or review.repo != issue.repo:
         raise ApiError(404, "Not Found")
+    if review.state not in {"APPROVED", "CHANGES_REQUESTED"}:
+        # As GitHub: only a verdict can be dismissed, not a comment or an earlier dismissal.
+        raise ApiError(422, f"Can not dismiss a {review.state.lower()} pull request review")
     sim.dismiss_review(review.id, user=ctx.need_login(), message=ctx.body["message"])
     return Response(200, sim.render.review(review))
 

@@ -13,10 +13,10 @@ def get_rate_limit(ctx: RequestContext) -> Response:
     sim = ctx.sim
     reset = int(sim.rate_limit_reset or time.time() + 3600)
     core = {
-        "limit": 5000,
+        "limit": sim.rate_limit_limit,
         "remaining": sim.rate_limit_remaining,
         "reset": reset,
-        "used": 5000 - sim.rate_limit_remaining,
+        "used": sim.rate_limit_limit - sim.rate_limit_remaining,
     }
     search = {"limit": 30, "remaining": 30, "reset": reset, "used": 0}
     return Response(200, {"rate": core, "resources": {"core": core, "search": search}})

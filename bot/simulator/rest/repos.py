@@ -12,7 +12,23 @@ from bot.simulator.state import PERMISSION_RANK
 
 @op("repos/get")
 def get_repo(ctx: RequestContext) -> Response:
-    return Response(200, ctx.sim.render.repo(ctx.repo()))
+    repo = ctx.repo()
+    out = ctx.sim.render.repo(repo)
+    if ctx.login is not None:  # what the caller may do, as GitHub adds for a signed-in caller
+        role = PERMISSION_RANK[ctx.sim.permission(repo, ctx.login)]
+        out["permissions"] = {
+            name: role >= PERMISSION_RANK[needed]
+            for name, needed in (
+                ("admin", "admin"),
+                ("maintain", "maintain"),
+                ("push", "write"),
+                ("triage", "triage"),
+                ("pull", "read"),
+            )
+        }
+        if role >= PERMISSION_RANK["write"]:
+            out["temp_clone_token"] = ""
+    return Response(200, out)
 
 
 @op("repos/get-branch")
