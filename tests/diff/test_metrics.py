@@ -56,3 +56,9 @@ def test_a_baseline_is_labelled_by_what_it_is():
         "commit": "0123456789abcdef",
         "label": "HEAD~1 (0123456)",
     }
+
+
+def test_dvc_yaml_cannot_point_outside_the_repository():
+    found = declared({"dvc.yaml": b"metrics: [../secret.json, /etc/passwd, ok.json]\n"})
+    assert found.paths == ["ok.json"]
+    assert [p.split()[0] for p in found.problems] == ["../secret.json", "/etc/passwd"]
