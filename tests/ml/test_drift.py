@@ -124,7 +124,7 @@ def test_cli_writes_json_markdown_and_html_with_exit_codes(tmp_path, capsys):
     data = json.loads((out / "drift.json").read_text())
     assert data["dataset_drift"] is True and data["report"] is None
     body = (out / "drift.md").read_text()
-    assert "Data drift detected" in body and "| `a` |" in body
+    assert "data drift in" in body and "| `a` |" in body
     assert not (out / "report.html").exists()  # the verdict never builds Evidently's report
 
     html = tmp_path / "report" / "drift.html"
