@@ -11,7 +11,7 @@ def tamper_issues(world: World) -> list:
     return [
         i
         for i in world.sim.issues(world.repo)
-        if i.pull is None and "mlbot:tamper" in [label.name for label in i.labels]
+        if i.pull is None and "mlbot:tamper" in i.labels
     ]
 
 
@@ -27,7 +27,7 @@ def test_a_hand_edit_of_stages_yaml_is_reported_and_freezes_promotions(world: Wo
     (issue,) = tamper_issues(world)
     body = issue.body or ""
     assert sha in body and "`alice`" in body and STAGES in body, body
-    assert "model:cancer" in [label.name for label in issue.labels]
+    assert "model:cancer" in issue.labels
 
     pr = world.open_pr()
     world.review(pr, user="bob")
