@@ -4,7 +4,9 @@ set -euo pipefail
 
 dir="$RUNNER_TEMP/mlbot-drift"
 mkdir -p "$dir"
-args=(drift --repo "$MLBOT_REPO" --current "$MLBOT_CURRENT" --out-dir "$dir" --report "$dir/drift.html")
+args=(drift --repo "$MLBOT_REPO" --current "$MLBOT_CURRENT" --out-dir "$dir")
+# Evidently's report is the artifact, not the verdict: built only when asked for.
+[[ "${MLBOT_REPORT:-true}" == true ]] && args+=(--report "$dir/drift.html")
 [[ -n "${MLBOT_MODEL:-}" ]] && args+=(--model "$MLBOT_MODEL")
 [[ -n "${MLBOT_REFERENCE:-}" ]] && args+=(--reference "$MLBOT_REFERENCE")
 if [[ "${MLBOT_OPEN_ISSUE:-false}" == true ]]; then

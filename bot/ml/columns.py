@@ -129,12 +129,41 @@ class ParquetColumns:
         import pyarrow as pa
 
         try:
+            numbers = self._numbers(name)
+            if numbers is not None:
+                return numbers
             table = self._file.read(columns=[name], use_pandas_metadata=False)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(
                 f"{self.what} file {self.path}: column {name!r} cannot be read: {_first(exc)}"
             ) from None
         return from_arrow(name, table.column(0), self._dtypes.get(name))
+
+    def _numbers(self, name: str) -> Column | None:
+        """A numeric column copied row group by row group into one NumPy array; None if not one.
+
+        Reading the whole column and converting it would hold it twice (Arrow's copy and
+        pandas'); this holds it once, plus one row group.
+        """
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
+        kind = self._file.schema_arrow.field(name).type
+        dtype = self._dtypes.get(name, "")
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)) or dtype != str(
+            kind.to_pandas_dtype().__name__
+        ):
+            return None
+        out = np.empty(self.rows, dtype=dtype)
+        at = 0
+        for group in range(self._file.num_row_groups):
+            part = self._file.read_row_group(group, columns=[name]).column(0)
+            if part.null_count and not pa.types.is_floating(kind):
+                return None  # integers with nulls become floats in pandas: the general path
+            out[at : at + len(part)] = part.to_numpy()
+            at += len(part)
+        return Column(name, pd.Series(out, copy=False), dtype)
 
 
 def from_arrow(name: str, data: pa.ChunkedArray, dtype: str | None = None) -> Column:

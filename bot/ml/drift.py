@@ -48,8 +48,8 @@ def detect(
             raise InputError(f"the {side.what} data has no rows.")
     skip = set(exclude)
     cur_names = [c for c in cur.names if c not in skip]
-    ref_names = {c for c in ref.names if c not in skip}
-    names = [c for c in cur_names if c in ref_names]
+    ref_names = [c for c in ref.names if c not in skip]
+    names = [c for c in cur_names if c in set(ref_names)]
     if not names:
         raise InputError(
             "the reference and current data have no column in common"
@@ -102,8 +102,8 @@ def detect(
             c.as_json() for c in sorted(tested, key=lambda c: (not c.drifted, str(c.column)))
         ],
         "sampling": sampling,
-        "only_in_reference": [c for c in ref.names if c not in skip and c not in set(cur_names)],
-        "only_in_current": sorted(set(cur_names) - ref_names),
+        "only_in_reference": sorted(set(ref_names) - set(names)),
+        "only_in_current": sorted(set(cur_names) - set(names)),
         "not_tested": skipped,
     }
     # None when not asked for: Evidently's report is the costly part and the verdict needs none.

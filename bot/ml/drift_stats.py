@@ -91,6 +91,10 @@ def cleaned(column: Column, kind: str) -> pd.Series:
     import numpy as np
 
     series = column.as_read() if kind == TEXT else column.values
+    if series.dtype.kind in "iub" or (series.dtype.kind == "f" and np.isfinite(series).all()):
+        # Nothing to drop: the column itself, not Evidently's two copies of the same values
+        # (at ten million rows, two columns' worth of memory).
+        return series
     return series.replace([-np.inf, np.inf], np.nan).dropna()
 
 

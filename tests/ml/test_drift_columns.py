@@ -43,7 +43,7 @@ def written(request, tmp_path: Path):
         frame.to_csv(path, index=False)
         read = pd.read_csv(path)
     else:
-        frame.to_parquet(path, index=False)
+        frame.to_parquet(path, index=False, row_group_size=16)  # columns read group by group
         read = pd.read_parquet(path)
     return read, lambda: open_columns(path, "reference")
 
