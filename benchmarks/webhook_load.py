@@ -228,6 +228,7 @@ def wait_drained(database: Path, expected: int, timeout: float = 300) -> float:
     if not database.exists():
         return 0.0
     store = make_store(database)
+    store.open()
     try:
         while store.counts()["done"] < expected:
             if time.perf_counter() - started > timeout:

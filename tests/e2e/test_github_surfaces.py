@@ -126,6 +126,18 @@ def test_re_run_judges_again_as_a_new_check_run(world: World) -> None:
     assert again.id != first.id and again.conclusion == "success"
 
 
+def test_another_apps_check_run_of_the_same_name_is_not_answered(world: World) -> None:
+    pr = world.open_pr()
+    world.settle()
+    head = world.head(pr)
+    impostor = world.sim.create_check_run(REPO, head, CHECK, conclusion="failure", app="other")
+    before = len(world.sim.check_runs)
+    world.sim.rerun_check_run(impostor, user="carol")
+    world.settle()
+    assert len(world.sim.check_runs) == before  # mlbot judged nothing for it
+    assert world.command_replies(pr) == []
+
+
 def test_the_check_is_reported_on_the_merge_groups_head(world: World) -> None:
     pr = world.open_pr()
     world.review(pr, user="alice")
@@ -194,7 +206,7 @@ def test_a_click_on_a_stale_button_is_refused_not_left_waiting(world: World) -> 
     world.settle()
     reply = world.last_reply(pr)
     assert reply.startswith("<!-- mlbot:reply ")  # not a pending reply nothing would complete
-    assert "approved now" in reply and "0 of 1 code-owner approval(s)" in reply
+    assert "approved now" in reply and "0 of 1 code-owner approval" in reply
     assert world.live()["production"] == "v1.1.0"
     assert check(world, world.head(pr)).conclusion == "action_required"
 

@@ -83,7 +83,14 @@ def free_port() -> int:
 class BotProcess:
     """A server in a subprocess of its own, as in production; `{port}` in argv is filled in."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, capture: bool = False):
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        capture: bool = False,
+        start_seconds: float = 30.0,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         out = subprocess.PIPE if capture else subprocess.DEVNULL
@@ -96,7 +103,7 @@ class BotProcess:
             text=True,
         )
         try:
-            wait_for(self._up, what="the server to start")
+            wait_for(self._up, timeout=start_seconds, what="the server to start")
         except BaseException:
             self.proc.kill()
             raise

@@ -98,7 +98,8 @@ def replica(tmp_path: Path, database: str, registry: str, write_seconds: float) 
         sys.executable, "-m", "uvicorn", "--factory", "tests.server.replica_app:make_app",
         "--host", "127.0.0.1", "--port", "{port}", "--no-access-log",
     ]  # fmt: skip
-    return BotProcess(argv, env, ROOT)
+    # Three servers of three processes each start at once: give a busy machine time.
+    return BotProcess(argv, env, ROOT, start_seconds=120)
 
 
 def comment(n: int) -> dict:

@@ -47,7 +47,7 @@ from bot.server.store.jobs import (
 
 log = logging.getLogger("mlbot.store")
 
-CHANNEL = "mlbot_jobs"
+CHANNEL = "mlbot_jobs"  # notified by the trigger of migration 2
 _JOB_COLUMNS = (
     "d.seq, d.delivery_id, d.event, d.action, d.installation_id, d.payload,"
     " j.state, j.attempts, j.last_error"
@@ -73,24 +73,41 @@ class PostgresStore(Conveniences):
             raise ValueError(f"unknown synchronous mode {intake_sync!r}")
         self._url = url
         self._shown = shown  # the URL without its password, for errors and logs
-        self._sync_off = intake_sync == "normal"
         self._lease = lease_seconds
         self._connect_seconds = connect_seconds
         self.owner = uuid.uuid4().hex
+        # Each operation is one statement, so its own transaction: one round trip.
+        # State changes do not wait for the WAL to reach the disk (as SQLite's
+        # synchronous=NORMAL): a crash of the database can forget the last ones,
+        # which only makes a job run again. Storing a delivery does wait, unless
+        # MLBOT_QUEUE_SYNC=normal; its connections are made on first use, so
+        # only the queue writer has any.
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=max(2, max_connections),
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "options": "-c synchronous_commit=off"},
             open=False,
             name="mlbot",
+        )
+        self._intake = ConnectionPool(
+            url,
+            min_size=0,
+            max_size=2,
+            kwargs={
+                "autocommit": True,
+                "options": f"-c synchronous_commit={'on' if intake_sync == 'full' else 'off'}",
+            },
+            open=False,
+            name="mlbot-intake",
         )
 
     def open(self) -> None:
         try:
             self._pool.open(wait=True, timeout=self._connect_seconds)
+            self._intake.open()
         except Exception as exc:
-            self._pool.close()
+            self.close()
             raise StoreUnavailable(
                 f"could not connect to PostgreSQL at {self._shown}: {type(exc).__name__}"
             ) from None
@@ -100,6 +117,7 @@ class PostgresStore(Conveniences):
             log.info("database migrated", extra={"migrations": applied})
 
     def close(self) -> None:
+        self._intake.close()
         self._pool.close()
 
     @contextlib.contextmanager
@@ -116,9 +134,8 @@ class PostgresStore(Conveniences):
         # The first copy of each delivery, in order: seqs follow arrival.
         unique = list({job.delivery_id: job for job in batch[::-1]}.values())[::-1]
         now = time.time()
-        with self._transaction() as conn:
-            if self._sync_off:
-                conn.execute("SET LOCAL synchronous_commit = off")
+        with self._intake.connection(timeout=self._connect_seconds) as conn:
+            # The trigger of mlbot_jobs notifies the workers of every replica.
             rows = conn.execute(
                 "WITH new AS ("
                 " INSERT INTO mlbot_deliveries"
@@ -139,9 +156,7 @@ class PostgresStore(Conveniences):
                     [j.payload for j in unique],
                 ),
             ).fetchall()
-            stored = {row[0] for row in rows}
-            if stored:
-                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(len(stored))))
+        stored = {row[0] for row in rows}
         results: list[bool] = []
         for job in batch:
             results.append(job.delivery_id in stored)
@@ -154,7 +169,7 @@ class PostgresStore(Conveniences):
         if limit <= 0:
             return []
         now = now_or(now)
-        with self._transaction() as conn:
+        with self._pool.connection() as conn:
             rows = conn.execute(
                 "WITH due AS ("  # noqa: S608 (fixed column list, every value a parameter)
                 " SELECT seq FROM mlbot_jobs WHERE state = 'queued' AND next_run_at <= %(now)s"
@@ -171,25 +186,32 @@ class PostgresStore(Conveniences):
 
     def finish_many(self, outcomes: Iterable[Outcome]) -> None:
         now = time.time()
-        rows = []
-        for o in outcomes:
-            finished = None if o.state == QUEUED else now
-            rows.append((o.state, finished, o.error, o.run_at, o.seq, self.owner))
-        if not rows:
+        batch = list(outcomes)
+        if not batch:
             return
-        with self._transaction() as conn, conn.cursor() as cur:
-            cur.executemany(
-                "UPDATE mlbot_jobs SET state = %s, finished_at = %s, last_error = %s,"
-                " owner = NULL, next_run_at = COALESCE(%s, next_run_at)"
-                " WHERE seq = %s AND state = 'running' AND owner = %s",
-                rows,
+        with self._pool.connection() as conn:
+            conn.execute(
+                "UPDATE mlbot_jobs j SET state = o.state, finished_at = o.finished,"
+                " last_error = o.error, owner = NULL,"
+                " next_run_at = COALESCE(o.run_at, j.next_run_at)"
+                " FROM unnest(%s::bigint[], %s::text[], %s::float8[], %s::text[], %s::float8[])"
+                " AS o (seq, state, finished, error, run_at)"
+                " WHERE j.seq = o.seq AND j.state = 'running' AND j.owner = %s",
+                (
+                    [o.seq for o in batch],
+                    [o.state for o in batch],
+                    [None if o.state == QUEUED else now for o in batch],
+                    [o.error for o in batch],
+                    [o.run_at for o in batch],
+                    self.owner,
+                ),
             )
 
     def release(self, seqs: Iterable[int]) -> None:
         seqs = list(seqs)
         if not seqs:
             return
-        with self._transaction() as conn:
+        with self._pool.connection() as conn:
             conn.execute(
                 "UPDATE mlbot_jobs SET state = 'queued', attempts = attempts - 1, owner = NULL"
                 " WHERE seq = ANY(%s) AND state = 'running' AND owner = %s",
@@ -198,7 +220,7 @@ class PostgresStore(Conveniences):
 
     def renew(self, now: float | None = None) -> int:
         now = now_or(now)
-        with self._transaction() as conn:
+        with self._pool.connection() as conn:
             return conn.execute(
                 "UPDATE mlbot_jobs SET lease_until = %s WHERE state = 'running' AND owner = %s",
                 (now + self._lease, self.owner),
@@ -206,20 +228,20 @@ class PostgresStore(Conveniences):
 
     def recover(self, max_attempts: int, now: float | None = None) -> tuple[int, int]:
         now = now_or(now)
-        with self._transaction() as conn:
-            buried = conn.execute(
-                "UPDATE mlbot_jobs SET state = 'dead', finished_at = %s, owner = NULL,"
-                " last_error = 'its worker stopped on its last attempt'"
-                " WHERE state = 'running' AND lease_until < %s AND attempts >= %s",
-                (now, now, max_attempts),
-            ).rowcount
-            requeued = conn.execute(
-                "UPDATE mlbot_jobs SET state = 'queued', next_run_at = %s, owner = NULL,"
-                " last_error = 'its worker stopped; taken over'"
-                " WHERE state = 'running' AND lease_until < %s",
-                (now, now),
-            ).rowcount
-        return requeued, buried
+        with self._pool.connection() as conn:
+            states = conn.execute(
+                "UPDATE mlbot_jobs SET owner = NULL,"
+                " state = CASE WHEN attempts >= %(max)s THEN 'dead' ELSE 'queued' END,"
+                " finished_at = CASE WHEN attempts >= %(max)s THEN %(now)s END,"
+                " next_run_at = CASE WHEN attempts >= %(max)s THEN next_run_at ELSE %(now)s END,"
+                " last_error = CASE WHEN attempts >= %(max)s"
+                " THEN 'its worker stopped on its last attempt'"
+                " ELSE 'its worker stopped; taken over' END"
+                " WHERE state = 'running' AND lease_until < %(now)s RETURNING state",
+                {"max": max_attempts, "now": now},
+            ).fetchall()
+        buried = sum(1 for (state,) in states if state == "dead")
+        return len(states) - buried, buried
 
     def next_due(self) -> float | None:
         with self._pool.connection() as conn:
@@ -230,7 +252,7 @@ class PostgresStore(Conveniences):
 
     def prune(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
-        with self._transaction() as conn:
+        with self._pool.connection() as conn:
             # The job goes with its delivery (ON DELETE CASCADE).
             return conn.execute(
                 "DELETE FROM mlbot_deliveries d USING mlbot_jobs j"

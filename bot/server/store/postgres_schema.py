@@ -40,6 +40,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX mlbot_jobs_leased ON mlbot_jobs (lease_until) WHERE state = 'running';
     CREATE INDEX mlbot_jobs_finished ON mlbot_jobs (finished_at) WHERE state = 'done';
     """,
+    # 2: storing jobs notifies the workers (LISTEN mlbot_jobs) in the same
+    # statement, so an insert is one round trip.
+    """
+    CREATE FUNCTION mlbot_jobs_stored() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        stored bigint;
+    BEGIN
+        SELECT count(*) INTO stored FROM inserted;
+        IF stored > 0 THEN
+            PERFORM pg_notify('mlbot_jobs', stored::text);
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER mlbot_jobs_stored AFTER INSERT ON mlbot_jobs
+        REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION mlbot_jobs_stored();
+    """,
 )
 VERSION = len(MIGRATIONS)
 # pg_advisory_lock key of "migrating mlbot's schema" (any fixed 64-bit number).
