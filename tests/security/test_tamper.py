@@ -9,9 +9,7 @@ STAGES = "registry/cancer/stages.yaml"
 
 def tamper_issues(world: World) -> list:
     return [
-        i
-        for i in world.sim.issues(world.repo)
-        if i.pull is None and "mlbot:tamper" in i.labels
+        i for i in world.sim.issues(world.repo) if i.pull is None and "mlbot:tamper" in i.labels
     ]
 
 
