@@ -347,6 +347,38 @@ def test_a_deploy_job_runs_only_the_version_live_in_its_stage(world: World) -> N
     assert answer == "rejected" and "v1.0.0 is not live" in (why or "")
 
 
+def test_a_version_not_live_may_deploy_only_if_it_passes_every_promotion_gate(
+    world: World,
+) -> None:
+    world.sim.protect_environment(REPO, "production", world.app.slug)
+    pr = world.open_pr()  # CI on its head: the required check `mlbot` is green
+    world.settle()
+
+    def ask() -> tuple[str, str]:
+        run_id = world.sim.request_deployment_gate(
+            REPO,
+            "production",
+            ref=world.head(pr),
+            user="carol",
+            payload={"model": "cancer", "version": "v1.2.0"},
+            pull_numbers=[pr],
+        )
+        world.settle()
+        [(_app, answer, comment)] = world.sim.gate_requests[run_id].reviews
+        return answer, comment or ""
+
+    answer, why = ask()  # no code owner has approved the PR
+    assert answer == "rejected"
+    assert "as a promotion it fails approvals (0 of 1 code-owner approval" in why
+    world.review(pr, user="carol")  # not an owner
+    assert ask()[0] == "rejected"
+    world.review(pr, user="bob")
+    answer, why = ask()
+    assert answer == "approved", why
+    assert "passes every promotion gate of production" in why
+    assert world.live()["production"] == "v1.1.0"  # a deploy job never writes the registry
+
+
 def test_a_protection_rule_for_an_environment_no_model_deploys_to_is_rejected(
     world: World,
 ) -> None:
