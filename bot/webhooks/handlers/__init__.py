@@ -11,6 +11,7 @@ from bot.webhooks.handlers import (
     commands,
     deployments,
     drift,
+    incidents,
     ping,
     workflow_runs,
 )
@@ -23,5 +24,6 @@ router = Router(
     check_run_buttons.router,
     deployments.router,
     drift.router,
+    incidents.router,
     commands.router,
 )
