@@ -13,6 +13,7 @@ from bot.webhooks.handlers import (
     drift,
     incidents,
     ping,
+    registry_push,
     workflow_runs,
 )
 from bot.webhooks.router import Router
@@ -26,4 +27,5 @@ router = Router(
     drift.router,
     incidents.router,
     commands.router,
+    registry_push.router,
 )
