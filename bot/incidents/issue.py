@@ -11,6 +11,7 @@ one issue and roll back once.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,30 @@ def find(rc: RepoContext, model: str, stage: str) -> Incident | None:
     if open_ones:
         return open_ones[0]
     return mine[-1] if mine else None
+
+
+def incident_lock(rc: RepoContext, model: str) -> AbstractContextManager[object]:
+    """One incident writer per model, across replicas (the registry write inside takes the
+    model's own lock, so this is a lock of its own)."""
+    if rc.model_lock is None:
+        return nullcontext()
+    return rc.model_lock(rc.full_name, f"{model}#incident")
+
+
+def open_issue(rc: RepoContext, record: Record) -> int:
+    """Open the incident issue of a new record; its number."""
+    created = rc.gh.rest(
+        "POST",
+        f"/repos/{rc.full_name}/issues",
+        body={
+            "title": _render(
+                "incident_title.txt.j2", model=record.model, stage=record.stage
+            ).strip(),
+            "body": body(rc, record),
+            "labels": [INCIDENT_LABEL, model_label(record.model)],
+        },
+    )
+    return int(created["number"])
 
 
 def live_info(rc: RepoContext, model: str, stage: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -121,21 +146,14 @@ def on_firing(rc: RepoContext, model: str, stage: str, alert: Alert) -> Incident
         record.events.append(
             {"at": at, "what": "incident issue opened; promotions frozen", "kind": "opened"}
         )
-        created = rc.gh.rest(
-            "POST",
-            f"/repos/{rc.full_name}/issues",
-            body={
-                "title": _render("incident_title.txt.j2", model=model, stage=stage).strip(),
-                "body": body(rc, record),
-                "labels": [INCIDENT_LABEL, model_label(model)],
-            },
-        )
-        return Incident(int(created["number"]), "open", record)
+        return Incident(open_issue(rc, record), "open", record)
     record = incident.record
     known = record.alerts.get(fingerprint)
     again = known is not None and known.get("startsAt") != alert.startsAt
     record.alerts[fingerprint] = alert_entry(alert)
     reopen = incident.state == "closed"
+    if reopen or again:
+        record.frozen = True
     if known is None or again or reopen:
         record.events.append({"at": at, "what": f"alert {alert.name} fired", "kind": "fired"})
     if reopen:

@@ -32,6 +32,8 @@ class Record:
     # What happened, oldest first: {at, what, ...}; the timeline reads it.
     events: list[dict[str, Any]] = field(default_factory=list)
     rolled_back: str | None = None  # the rollback's commit, once mlbot rolled back
+    # Promotions into the stage are refused while the issue is open, unless `/unfreeze` lifted it.
+    frozen: bool = True
 
     def firing(self) -> list[dict[str, str]]:
         return [a for a in self.alerts.values() if a.get("status") == "firing"]
@@ -43,6 +45,7 @@ class Record:
             "alerts": self.alerts,
             "events": self.events,
             "rolled_back": self.rolled_back,
+            "frozen": self.frozen,
         }
         # Escaped so no alert text can close the HTML comment early.
         text = json.dumps(doc, sort_keys=True)
@@ -64,6 +67,7 @@ def read(body: str | None) -> Record | None:
             alerts={str(k): dict(v) for k, v in dict(doc.get("alerts") or {}).items()},
             events=list(doc.get("events") or []),
             rolled_back=doc.get("rolled_back"),
+            frozen=bool(doc.get("frozen", True)),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -216,3 +216,60 @@ def test_a_signed_webhook_cannot_pose_as_an_alert(inc: World) -> None:
     )
     assert answer.status_code == 200 and answer.json()["status"] == "ignored"
     assert sum(queue_counts(inc.database).values()) == 0
+
+
+def test_an_open_incident_freezes_promote_and_allows_rollback(inc: World) -> None:
+    post(inc, notification())
+    inc.settle()
+    number = _issues(inc)[0].number
+    pr = inc.open_pr()
+    inc.review(pr, user="alice")
+    inc.comment(pr, "/promote")
+    inc.settle()
+    refused = inc.last_reply(pr)
+    assert "Promoted" not in refused
+    assert "freeze" in refused and f"#{number}" in refused, refused
+    assert "/unfreeze cancer production" in refused
+    assert inc.live()["production"] == "v1.1.0"
+    # Rollbacks stay allowed, on the incident issue itself.
+    inc.comment(number, "/rollback cancer because error rate doubled", user="bob")
+    inc.settle()
+    assert "Rolled back cancer production to v1.0.0" in inc.last_reply(number)
+    assert inc.live()["production"] == "v1.0.0"
+
+
+def test_unfreeze_by_a_code_owner_lets_promote_through(inc: World) -> None:
+    post(inc, notification())
+    inc.settle()
+    number = _issues(inc)[0].number
+    inc.comment(number, "/unfreeze cancer production", user="carol")  # not a code owner
+    inc.settle()
+    assert "only code owners" in inc.last_reply(number), inc.last_reply(number)
+    assert "carol is not one" in inc.last_reply(number)
+    inc.comment(number, "/unfreeze cancer production", user="alice")
+    inc.settle()
+    assert "Unfrozen" in inc.last_reply(number)
+    pr = inc.open_pr()
+    inc.review(pr, user="alice")
+    inc.comment(pr, "/promote")
+    inc.settle()
+    assert "Promoted cancer v1.2.0 to production" in inc.last_reply(pr), inc.last_reply(pr)
+
+
+def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: World) -> None:
+    other = inc.issue("Something is off")
+    inc.comment(other, "/freeze cancer because the data feed is late", user="bob")
+    inc.settle()
+    assert "Frozen" in inc.last_reply(other)
+    found = _issues(inc)
+    assert len(found) == 1 and "frozen by bob" in (found[0].body or "")
+    pr = inc.open_pr()
+    inc.review(pr, user="alice")
+    inc.comment(pr, "/promote")
+    inc.settle()
+    assert "Promoted" not in inc.last_reply(pr)
+    inc.sim.set_issue_state(REPO, found[0].number, "closed", user="bob")
+    inc.settle()
+    inc.comment(pr, "/promote")
+    inc.settle()
+    assert "Promoted cancer v1.2.0 to production" in inc.last_reply(pr), inc.last_reply(pr)

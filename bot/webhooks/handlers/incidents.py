@@ -50,8 +50,7 @@ def on_alert(event: AlertEvent, ctx: JobContext) -> None:
     if stage not in policy.stages:
         ctx.log.warning("alert for an unknown stage", extra={"model": target.model})
         return
-    # One incident writer per model (the registry write inside takes the model's own lock).
-    with ctx.model_lock(target.repository, f"{target.model}#incident"):
+    with issue.incident_lock(rc, target.model):
         if event.alert.status == "firing":
             incident = issue.on_firing(rc, target.model, stage, event.alert)
             auto_rollback.maybe_roll_back(rc, incident, event.alert)
