@@ -258,11 +258,13 @@ def test_unfreeze_by_a_code_owner_lets_promote_through(inc: World) -> None:
 
 def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: World) -> None:
     other = inc.issue("Something is off")
-    inc.comment(other, "/freeze cancer because the data feed is late", user="bob")
+    inc.comment(other, "/freeze cancer because the data feed is late @mallory #1", user="bob")
     inc.settle()
     assert "Frozen" in inc.last_reply(other)
     found = _issues(inc)
-    assert len(found) == 1 and "frozen by bob" in (found[0].body or "")
+    assert len(found) == 1
+    # The reason is a person's words: shown in a code span, where it mentions and links nobody.
+    assert "`promotions frozen by bob: the data feed is late @mallory #1`" in (found[0].body or "")
     pr = inc.open_pr()
     inc.review(pr, user="alice")
     inc.comment(pr, "/promote")
