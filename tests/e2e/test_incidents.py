@@ -303,3 +303,17 @@ def test_closing_posts_the_timeline_once(inc: World) -> None:
     assert "registry commit" in text and "Rolled back by policy" in "".join(
         inc.bot_comments(number)
     )
+
+
+def test_an_alert_after_a_manual_rollback_does_not_bring_the_broken_version_back(
+    inc: World,
+) -> None:
+    with_policy(inc, 100000)
+    issue = inc.issue()
+    inc.comment(issue, "/rollback cancer because error rate doubled", user="bob")
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"
+    post(inc, notification())
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"  # not "rolled back" to v1.1.0 again
+    assert "by a rollback already" in (_issues(inc)[0].body or "")
