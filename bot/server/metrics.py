@@ -78,5 +78,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.deliveries_recovered = Counter(
+            "mlbot_deliveries_recovered",
+            "Failed deliveries found in the App's delivery log, by outcome (redelivered).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def watch_queue(self, counts: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_QueueDepth(counts))
