@@ -33,6 +33,17 @@ The minimum, one call per thing that cannot be known without asking GitHub:
  = 23 API calls (24 requests counting the artifact's blob-storage redirect target).
 
 Targets: at most 1.5x the minimum, under 2 s with 100 ms per call.
+
+After the commit, the promotion's GitHub Deployment (bot.chatops.deployments): list the
+model's deployments in the environment, create one, its `success` status (+ the
+repository's web URL once per job, for the link to the commit), and, for the one it
+replaces, its statuses and an `inactive` status: 6 calls, counted apart from the
+comment path above (they follow the commit, so the commit time does not include them).
+
+Then what GitHub's other surfaces cost, each beside a baseline measured in the same run:
+a PR's CI (workflow in progress, then completed) and one approving review, with and
+without the check-run handlers; a re-run, a merge group, a promotion button click, a
+deployment protection rule request, and `mlbot github sync-deployments` with nothing to do.
 """
 
 from __future__ import annotations
@@ -49,6 +60,36 @@ sys.path.insert(0, str(ROOT))
 MINIMUM = 23
 LATENCY = 0.100
 RUNS = 3
+# Operations only the deployment projection sends on the promotion path.
+DEPLOYMENT_OPS = {
+    "repos/list-deployments",
+    "repos/create-deployment",
+    "repos/create-deployment-status",
+    "repos/list-deployment-statuses",
+    "repos/get",
+}
+
+
+def bot_requests(world, since: int) -> list:
+    return [
+        r
+        for r in world.sim.requests[since:]
+        if r.login == "mlbot[bot]" or r.path.startswith("/_sim/")
+    ]
+
+
+def sync_deployments(world) -> int:
+    """`mlbot github sync-deployments` as an operator runs it, with the App's key."""
+    import os
+
+    from bot.cli import main
+
+    os.environ.update(
+        MLBOT_APP_ID=str(world.app.id),
+        MLBOT_PRIVATE_KEY=world.app.private_key_pem,
+        MLBOT_GITHUB_URL=world.sim.url,
+    )
+    return main(["github", "sync-deployments", "--repo", world.repo])
 
 
 def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, float, list[str]]:
@@ -66,6 +107,7 @@ def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, 
     gen = build_world(make_sim, tmp, template, faults=faults)
     world = next(gen)
     try:
+        sync_deployments(world)  # steady state: production has a deployment to replace
         pr = world.open_pr()
         world.review(pr, user="alice")
         world.settle()
@@ -83,13 +125,10 @@ def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, 
         to_reply = time.perf_counter() - t0
         world.settle()
         faults.latency_per_call = 0.0
-        mine = [
-            r
-            for r in world.sim.requests[first:]
-            if r.login == "mlbot[bot]" or r.path.startswith("/_sim/")
-        ]
+        mine = bot_requests(world, first)
         ops = [r.operation_id or r.path.split("/")[1] for r in mine]
         assert "Promoted cancer" in world.last_reply(pr), world.last_reply(pr)
+        assert "to environment production recorded" in world.last_reply(pr)
         return len(mine), to_commit, to_reply, ops
     finally:
         for _ in gen:
@@ -114,15 +153,18 @@ def main() -> int:
                 run_dir.mkdir()
                 runs.append(one_promote(run_dir, template, latency))
             results[latency] = runs
-    calls, _, _, ops = results[LATENCY][-1]
+    total, _, _, ops = results[LATENCY][-1]
+    deploy = [op for op in ops if op in DEPLOYMENT_OPS]
+    calls = total - len(deploy)
     print("GitHub API calls for one /promote (from the simulator's request log):")
     for op, n in sorted(collections.Counter(ops).items()):
-        print(f"  {n:3d}  {op}")
+        print(f"  {n:3d}  {op}{'   (deployment)' if op in DEPLOYMENT_OPS else ''}")
     print(
-        f"  measured: {calls} requests   derived minimum: {MINIMUM + 1} requests "
+        f"  comment path: {calls} requests   derived minimum: {MINIMUM + 1} requests "
         f"({MINIMUM} API calls + the artifact redirect)   ratio {calls / (MINIMUM + 1):.2f}x "
         "(target <= 1.5x)"
     )
+    print(f"  + the deployment after the commit: {len(deploy)} calls (derived minimum 6)")
     print()
     print("Comment webhook -> registry commit (median of 3; reply time after):")
     for latency, runs in results.items():
@@ -135,7 +177,119 @@ def main() -> int:
     print()
     verdict = "met" if ok else "NOT met"
     print(f"targets: calls <= 1.5x minimum, commit < 2 s at 100 ms per call: {verdict}")
+    print()
+    surfaces()
     return 0
+
+
+def _world(tmp: Path, template: Path, router=None):
+    from bot.simulator import GitHubSimulator
+    from tests.e2e.conftest import build_world
+
+    started: list[GitHubSimulator] = []
+
+    def make_sim(**kwargs: object) -> GitHubSimulator:
+        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
+        started.append(sim)
+        return sim
+
+    gen = build_world(make_sim, tmp, template, router=router)
+    return next(gen), gen, started
+
+
+def _close(gen, started) -> None:
+    for _ in gen:
+        pass
+    for sim in started:
+        sim.stop()
+    for sim in started:
+        sim.assert_valid()
+
+
+def _measure(world, act) -> int:
+    first = len(world.sim.requests)
+    act()
+    world.settle()
+    return len(bot_requests(world, first))
+
+
+def _latest_check(world, sha: str):
+    runs = [r for r in world.sim.check_runs.values() if r.head_sha == sha]
+    return max((r for r in runs if r.name == "mlbot / cancer"), key=lambda r: r.id)
+
+
+def _events(world, full: bool) -> dict[str, int]:
+    """The bot's requests for each event; `full`: the events only the new surfaces answer."""
+    got: dict[str, int] = {}
+    first = len(world.sim.requests)
+    pr = world.open_pr()
+    world.settle()
+    got["ci"] = len(bot_requests(world, first))
+    got["review"] = _measure(world, lambda: world.review(pr, user="alice"))
+    if not full:
+        return got
+    head = world.head(pr)
+    green = _latest_check(world, head)
+    assert green.conclusion == "success", green.conclusion
+    got["rerun"] = _measure(world, lambda: world.sim.rerun_check_run(green.id, user="carol"))
+    got["merge group"] = _measure(world, lambda: world.sim.enqueue_pr(world.repo, pr, user="alice"))
+    world.sim.protect_environment(world.repo, "production", world.app.slug)
+    got["protection rule"] = _measure(
+        world,
+        lambda: world.sim.request_deployment_gate(
+            world.repo,
+            "production",
+            ref="main",
+            user="alice",
+            payload={"model": "cancer", "version": "v1.1.0"},
+        ),
+    )
+    for key in ("sync (first)", "sync (nothing to do)"):
+        first = len(world.sim.requests)
+        sync_deployments(world)
+        got[key] = len(world.sim.requests) - first
+    button = _latest_check(world, head)
+    got["button click"] = _measure(
+        world, lambda: world.sim.press_check_action(button.id, "promote:production", user="carol")
+    )
+    assert "Promoted cancer" in world.last_reply(pr), world.last_reply(pr)
+    return got
+
+
+def surfaces() -> None:
+    """API calls of each new surface, beside the same events without its handlers."""
+    from bot.webhooks.handlers import commands, drift, ping, workflow_runs
+    from bot.webhooks.router import Router
+    from tests.e2e.conftest import make_registry_template
+
+    baseline = Router(ping.router, workflow_runs.router, drift.router, commands.router)
+    found: dict[str, dict[str, int]] = {}
+    with tempfile.TemporaryDirectory(prefix="mlbot-bench-surfaces-") as raw:
+        tmp = Path(raw)
+        template = make_registry_template(tmp / "template.git")
+        for label, router in (("without", baseline), ("with", None)):
+            (tmp / label).mkdir()
+            world, gen, started = _world(tmp / label, template, router)
+            try:
+                found[label] = _events(world, full=router is None)
+            finally:
+                _close(gen, started)
+    without, with_ = found["without"], found["with"]
+    print("API calls per event (the bot's requests, from the simulator's log):")
+    print(f"  {'event':<36} {'with surfaces':>14} {'without':>8} {'added':>6}")
+    for key, what in (
+        ("ci", "PR: its CI (workflow start + end)"),
+        ("review", "PR: an approving review"),
+    ):
+        print(f"  {what:<36} {with_[key]:>14} {without[key]:>8} {with_[key] - without[key]:>6}")
+    added = with_["ci"] + with_["review"] - without["ci"] - without["review"]
+    print(f"  {'= the check run, per PR':<36} {'':>14} {'':>8} {added:>6}")
+    for key in ("rerun", "merge group", "protection rule", "button click"):
+        print(f"  {key:<36} {with_[key]:>14} {'-':>8} {with_[key]:>6}")
+    print(
+        f"  {'mlbot github sync-deployments':<36} first {with_['sync (first)']},"
+        f" then {with_['sync (nothing to do)']} with nothing to do (all requests, JWT included)"
+    )
 
 
 if __name__ == "__main__":

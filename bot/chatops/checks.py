@@ -283,16 +283,15 @@ def _provenance(rc: RepoContext, run: RunInfo | None, model: str, workflow: str 
             on_default=None,
             default_branch=rc.default_branch,
         )
-    at_head = rc.once(
-        f"workflow:{run.head_sha}:{path}",
-        lambda: rc.store.read_files(run.head_sha, [path])[path],
-    )
+    # Git blob ids: equal ids are equal contents, and each side is one cached tree listing.
+    at_head = rc.store.blob_ids(run.head_sha, [path])[path]
+    on_default = rc.store.blob_ids(rc.head, [path])[path] if rc.head else None
     return provenance(
         run,
         model,
         workflow,
         at_head=at_head,
-        on_default=rc.read([path])[path],
+        on_default=on_default,
         default_branch=rc.default_branch,
         trust_pr_workflows=rc.policy(model).evidence.trust_pr_workflows,
     )

@@ -103,6 +103,12 @@ class RepoContext:
             self.written.append(commit)
         self.branch.moved()
 
+    def registry_log(self, model: str) -> list[Any]:
+        """The model's newest registry commits at the head, newest first (one page, which
+        reading the model's state reads anyway)."""
+        head = self.head
+        return self.store.recent_log(model, head) if head else []
+
     def registry(self) -> Registry:
         from bot.chatops import deployments
         from bot.ml import model_registry

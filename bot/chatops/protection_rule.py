@@ -8,18 +8,20 @@ comment saying why.
 
 Approved only when, for every model whose stage deploys to that environment (or the one
 model the deployment's payload names), the version being deployed is the version live
-in that stage on the default branch now. The version being deployed is, in this order:
+in that stage on the default branch now, or passes every promotion gate of that stage
+as `/promote` judges it (approvals from the code owners' reviews of a pull request of
+this repository whose head is the deployed commit). The version being deployed is, in
+this order:
 the deployment payload's `version`; the version of a registration tag ref
 (`refs/tags/<model>@<version>`, which must point at that version's registration
 commit); else what the registry *at the deployed commit* says the stage runs.
-Everything else is rejected, with what is live and how to change it: a version reaches
-an environment by `/promote`, through every promotion gate, never by a deploy job.
+Everything else is rejected, with what is live, what fails and how to change it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +72,7 @@ def judge(
     sha: str | None,
     ref: str | None,
     deployment: Mapping[str, Any] | None,
+    pull_numbers: Sequence[int] = (),
 ) -> Decision:
     """Approve or reject a deployment to `env` of commit `sha`, with the reason."""
     config = rc.config
@@ -108,13 +111,20 @@ def judge(
         deployed, why = _deployed(rc, model, stage, sha, tag, payload)
         if deployed is None:
             refused.append(f"{model}: {why}")
-        elif live is None:
-            refused.append(f"{model}: nothing is live in {stage}, so {deployed} may not run there")
         elif deployed != live:
-            refused.append(
-                f"{model}: {deployed} is not live in {stage} ({live} is); promote it with "
-                f"`/promote {model} {deployed} to {stage}` first"
-            )
+            running = f"{live} is" if live else "nothing is"
+            failed = _promotion_gates(rc, model, stage, deployed, sha, pull_numbers)
+            if failed is None:
+                approved.append(
+                    f"{model} {deployed} is not live in {stage} ({running}) and passes every "
+                    f"promotion gate of {stage}, code-owner approvals included"
+                )
+            else:
+                refused.append(
+                    f"{model}: {deployed} is not live in {stage} ({running}), and as a "
+                    f"promotion it fails {failed}; promote it with "
+                    f"`/promote {model} {deployed} to {stage}` first"
+                )
         else:
             approved.append(f"{model} {live} is live in {stage}")
     if refused:
@@ -157,6 +167,61 @@ def _deployed(
     if version is None:
         return None, f"the registry at {sha[:7]} runs nothing in {stage}"
     return version, ""
+
+
+def _promotion_gates(
+    rc: RepoContext,
+    model: str,
+    stage: str,
+    version: str,
+    sha: str | None,
+    pull_numbers: Sequence[int],
+) -> str | None:
+    """None when `version` passes every promotion gate of `stage`, else what fails.
+
+    As `/promote` judges it: stage order, deprecation, metric and slice gates, signature
+    and scan from the version's record; required checks on the deployed commit; and
+    CODEOWNERS approvals of `registry/<model>/stages.yaml`, which only a pull request of
+    this repository whose head is the deployed commit can carry (its owners' reviews).
+    """
+    from bot.chatops import checks
+    from bot.policy import gates
+    from bot.policy.collect import promotion_evidence
+    from bot.policy.evidence import Approvals
+    from bot.registry import schema
+
+    state = rc.state(model)
+    if version not in state.versions:
+        return f"the registry: {version} is not registered"
+    policy = rc.policy(model)
+    rule = policy.for_stage(stage)
+    owners, _where = rc.owners_of(schema.stages_path(model))
+    approvals = Approvals((), owners=tuple(owners))
+    for number in pull_numbers:
+        pull = rc.pull(int(number))
+        head = (pull.get("head") or {}).get("sha")
+        if head != sha or _is_fork(pull, rc.full_name) or pull.get("state") != "open":
+            continue
+        approvals = checks.pr_approvals(
+            rc.reviews(int(number)),
+            owners=owners,
+            head_sha=str(head),
+            author=(pull.get("user") or {}).get("login") or "",
+            requester=None,
+            rule=rule,
+        )
+        break
+    ci = dict(rc.check_conclusions(sha)) if sha and rule.required_checks else {}
+    evidence = promotion_evidence(state, version, stage, policy, approvals=approvals, checks=ci)
+    verdict = gates.evaluate_promotion(policy, evidence)
+    if verdict.passed:
+        return None
+    return "; ".join(f"{c.name} ({c.reason.rstrip('.')})" for c in verdict.failed)
+
+
+def _is_fork(pull: Mapping[str, Any], full_name: str) -> bool:
+    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
+    return str(head_repo).lower() != full_name.lower()
 
 
 def answer(rc: RepoContext, path: str, env: str, decision: Decision) -> None:

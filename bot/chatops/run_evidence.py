@@ -78,8 +78,8 @@ def provenance(
     model: str,
     workflow: str | None,
     *,
-    at_head: bytes | None,
-    on_default: bytes | None,
+    at_head: str | bytes | None,
+    on_default: str | bytes | None,
     default_branch: str,
     trust_pr_workflows: bool = False,
 ) -> Provenance:
@@ -87,7 +87,8 @@ def provenance(
 
     A PR can add a workflow that uploads glowing numbers under the model's artifact
     name, or rewrite the model's workflow to do so: neither run is evidence, unless the
-    policy explicitly trusts workflows changed by pull requests.
+    policy explicitly trusts workflows changed by pull requests. `at_head` and
+    `on_default` identify the workflow file's contents (git blob ids, or the bytes).
     """
     if not workflow:
         return Provenance(

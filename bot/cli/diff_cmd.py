@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.repo import add_repo_argument, print_json, read_json
 from bot.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.diff.sources import Source
 
 HELP = """\
 Compare candidate metrics with a baseline. The baseline is a stage's live
@@ -35,7 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--candidate", type=Path, help="candidate.json written by `mlbot train`")
     base = parser.add_mutually_exclusive_group()
-    base.add_argument("--stage", help="compare with the version live in this stage")
+    base.add_argument(
+        "--stage", help="compare with this stage's live version (default: the baseline stage)"
+    )
     base.add_argument("--version", help="compare with this registered version")
     base.add_argument("--rev", help="compare with the metrics files at this git revision")
     parser.add_argument("--all", action="store_true", help="include unchanged metrics")
@@ -50,7 +55,7 @@ def _warn(message: str) -> None:
     print(f"mlbot diff: {message}", file=sys.stderr)
 
 
-def _read(source, paths: list[str]) -> dict[str, Any]:
+def _read(source: Source, paths: list[str]) -> dict[str, Any]:
     """Parsed metrics per path (None: missing or unreadable there, as DVC reads it)."""
     from bot.diff import metric_files
 
@@ -70,7 +75,7 @@ def _read(source, paths: list[str]) -> dict[str, Any]:
     return out
 
 
-def _declared(source) -> list[str]:
+def _declared(source: Source) -> list[str]:
     from bot.diff import metric_files, sources
 
     found = metric_files.declared(sources.dvc_files(source))
@@ -122,7 +127,13 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(f"{args.model} has no version {args.version}.")
             baseline = metrics.Baseline("version", args.version, version=args.version)
         else:
-            stage = args.stage or "production"
+            from bot.config.load import policy_for
+            from bot.registry.names import check_stage_name
+
+            # The repository's own baseline stage (`prod` in many GTO repositories).
+            stage = check_stage_name(
+                args.stage or policy_for(config, args.model, root).baseline_stage
+            )
             baseline = metrics.Baseline("stage", stage, version=state.live.get(stage))
         record = state.record(baseline.version) if baseline.version else None
         old = dict.fromkeys(new, record.metrics if record else None)

@@ -15,6 +15,7 @@ from bot.commands import pending
 from bot.commands.interface import Command
 from bot.commands.replies import Reply
 from bot.errors import UsageError
+from bot.registry import schema
 from bot.rendering import code
 
 if TYPE_CHECKING:
@@ -47,10 +48,22 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     results = pending.complete_all(
         rc, req.number, req.default_branch, is_pull=False, delivery_id=req.delivery_id
     )
+    # Said first when it is so: a non-owner's /approve counts for nothing, and why.
+    owners: dict[str, str] = {}
+    if results:
+        for model in sorted(rc.config.models):
+            for login in rc.owners_of(schema.stages_path(model))[0]:
+                owners.setdefault(login.lower(), login)
     return Reply(
         "info",
         "approve",
-        {"cancel": args.cancel, "results": results, "approver": req.requester},
+        {
+            "cancel": args.cancel,
+            "results": results,
+            "approver": req.requester,
+            "owners": sorted(owners.values(), key=str.lower),
+            "counts": req.requester.lower() in owners,
+        },
     )
 
 

@@ -164,7 +164,7 @@ def superseded(rc: RepoContext, target: dict[str, Any], exc: Superseded) -> Repl
     """Someone else changed the stage first: nothing written, and who did what."""
     rc.wrote()
     commit = None
-    for info in rc.store.log(target["model"])[: once.COMMITS_LOOKED_AT]:
+    for info in rc.registry_log(target["model"]):
         if f" {exc.stage}" in info.message.split("\n", 1)[0]:
             commit = info.sha
             break

@@ -9,7 +9,10 @@ outcome of that identity (repository, source, id, line):
 - a pending reply: the command waits for approvals; only the approval path
   may complete it;
 - a registry commit whose `Command:` trailer names it: it was carried out
-  (an earlier attempt wrote, then failed before replying).
+  (an earlier attempt wrote, then failed before replying). Looked for among
+  the model's newest registry commits (one page, which reading the model's
+  state reads anyway): that case is a retry minutes later, while the reply
+  marker answers a replay at any later time.
 
 Within one process, attempts at one identity run one at a time (`serialised`),
 and each re-reads the outcome inside the lock, so concurrent approvals
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
 
 # Bounded: one lock per stripe; a thread holds at most one (only gated commands lock).
 _STRIPES = tuple(threading.RLock() for _ in range(64))
-COMMITS_LOOKED_AT = 100
 
 
 @contextmanager
@@ -80,7 +82,7 @@ def commit_outcome(
     rc: RepoContext, model: str, identity: CommandId
 ) -> tuple[str, list[str]] | None:
     """(commit, tags) of the registry commit this command wrote, if any."""
-    for info in rc.store.log(model)[:COMMITS_LOOKED_AT]:
+    for info in rc.registry_log(model):
         trailers = audit.parse_trailers(info.message).get("Command", [])
         if any(identity.matches(value) for value in trailers):
             return info.sha, [t.name for t in plan.declared_tags(info.sha, info.message)]

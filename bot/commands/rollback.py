@@ -84,7 +84,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     if args.to is not None:
         checks.known_version(state, args.to)
     entry = (state.stages.stages if state.stages else {}).get(stage)
-    target_info: dict[str, Any] = {"model": model, "stage": stage}
+    target_info: dict[str, Any] = {"model": model, "stage": stage, "reason": args.reason or None}
     # What the requester meant to remove: what the pending marker recorded, or what ran
     # when they asked. If the stage has changed since (GitHub's and the registry's clocks
     # count whole seconds: a tie counts as changed), the rollback changes nothing.

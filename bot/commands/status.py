@@ -43,13 +43,17 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
         models = [checks.resolve_model(rc, args.model, USAGE, None)]
     else:
         models = sorted(rc.config.models)
-    refreshed = None
+    refreshed: list[dict[str, Any]] = []
     if req.is_pull:
         refreshed = _refresh_metric_comment(rc, req, args.model)
     return Reply(
         "info",
         "status",
-        {"models": [_model_status(rc, m) for m in models], "refreshed": refreshed},
+        {
+            "models": [_model_status(rc, m) for m in models],
+            "refreshed": refreshed,
+            "now": req.created_at,
+        },
     )
 
 
@@ -64,7 +68,7 @@ def _model_status(rc: RepoContext, model: str) -> dict[str, Any]:
             {
                 "stage": stage,
                 "version": entry.version if entry else None,
-                "since": entry.since.isoformat() if entry else None,
+                "since": entry.since if entry else None,
                 "by": entry.by if entry else None,
                 "previous": [p.version for p in entry.previous[:HISTORY_SHOWN]] if entry else [],
             }
@@ -72,8 +76,14 @@ def _model_status(rc: RepoContext, model: str) -> dict[str, Any]:
     return {"model": model, "stages": stages, "versions": state.versions[-HISTORY_SHOWN:]}
 
 
-def _refresh_metric_comment(rc: RepoContext, req: Request, model: str | None) -> str | None:
-    """Part of /status in a PR: the sticky metric comment, posted or updated again."""
+def _refresh_metric_comment(
+    rc: RepoContext, req: Request, model: str | None
+) -> list[dict[str, Any]]:
+    """Part of /status in a PR: the sticky metric comment, posted or updated again.
+
+    One entry per model looked at: its name, what happened, a link to the comment, and
+    why nothing was posted when nothing was.
+    """
     from bot.chatops.metric_comment import update_for_pr
 
     outcomes = update_for_pr(
@@ -85,11 +95,15 @@ def _refresh_metric_comment(rc: RepoContext, req: Request, model: str | None) ->
         default_branch=req.default_branch,
         pull=rc.pull(req.number),
     )
-    said = [
-        f"{o.model or 'metric comment'}: {o.action}" + (f" ({o.reason})" if o.reason else "")
+    return [
+        {
+            "model": o.model,
+            "action": o.action,
+            "url": o.urls[0] if o.urls else None,
+            "reason": o.reason,
+        }
         for o in outcomes
     ]
-    return "; ".join(said) or None
 
 
 COMMAND = Command(

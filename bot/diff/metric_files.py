@@ -121,6 +121,9 @@ def declared(dvc_files: Mapping[str, bytes]) -> Declared:
     for path in [*stage_paths, *top_paths]:
         if "${" in path:
             found.problems.append(f"{path}: templated paths are not resolved; use --metrics.")
+        elif path == ".." or path.startswith(("../", "/")):
+            # dvc.yaml comes with the change under review: it must not read the runner's files.
+            found.problems.append(f"{path} is outside the repository; not read.")
         elif path not in found.paths:
             found.paths.append(path)
     return found

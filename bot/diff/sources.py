@@ -52,8 +52,15 @@ class Workspace:
         out: dict[str, bytes | None] = {}
         for path in paths:
             full = self.root / path
-            out[path] = full.read_bytes() if full.is_file() else None
+            out[path] = full.read_bytes() if full.is_file() and self._allowed(path) else None
         return out
+
+    def _allowed(self, path: str) -> bool:
+        # A repository path that resolves outside it (a symlink the change added) is not
+        # read; a path named outside the repository on the command line is the user's own.
+        if path.startswith("/"):
+            return True
+        return (self.root / path).resolve().is_relative_to(self.root.resolve())
 
     def dvc_files(self) -> list[str]:
         # Tracked, and untracked but not ignored: the dvc.yaml files a user means.

@@ -168,7 +168,11 @@ class MlflowMirror:
         except MirrorError as exc:
             if _code(exc.__cause__) != "RESOURCE_DOES_NOT_EXIST":
                 raise
-            self._call("create registered model", self.client.create_registered_model, name)
+            try:
+                self._call("create registered model", self.client.create_registered_model, name)
+            except MirrorError as race:  # another writer created it meanwhile: as good
+                if _code(race.__cause__) != "RESOURCE_ALREADY_EXISTS":
+                    raise
 
     def _versions(self, name: str) -> list[Any]:
         found, token = [], None

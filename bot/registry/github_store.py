@@ -142,6 +142,7 @@ class GitHubStore:
         self.log_page = log_page
         self.tag_attempts = tag_attempts
         self._trees: dict[str, tuple[str, dict[str, str]]] = {}
+        self._recent: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._history: dict[str, set[str]] = {}  # head -> every commit it contains
         self._blobs: dict[str, bytes] = {}
         self._tag_objects: dict[str, tags.TagRef] = {}
@@ -224,6 +225,11 @@ class GitHubStore:
     def list_files(self, head: str, prefix: str) -> list[str]:
         return sorted(p for p in self._tree(head)[1] if p.startswith(prefix))
 
+    def blob_ids(self, head: str, paths: list[str]) -> dict[str, str | None]:
+        """Git's blob id of each path at `head` (equal ids, equal contents): one listing."""
+        listing = self._tree(head)[1]
+        return {path: listing.get(path) for path in paths}
+
     def read_files(self, head: str, paths: list[str]) -> dict[str, bytes | None]:
         if not paths:
             return {}
@@ -281,6 +287,21 @@ class GitHubStore:
             self._base + "/commits", {"sha": head, "path": path}, per_page=per_page, max_pages=pages
         )
         return list(listed)
+
+    def _recent_commits(self, head: str, model: str) -> list[dict[str, Any]]:
+        """The newest `log_page` registry commits of a model at `head`: one page, read once."""
+        key = (head, model)
+        if key not in self._recent:
+            self._recent[key] = self._commits(head, f"registry/{model}/", self.log_page, pages=1)
+        return self._recent[key]
+
+    def recent_log(self, model: str, head: str) -> list[CommitInfo]:
+        """The model's newest registry commits at `head`, newest first (what `read_model`
+        already read for its tags: asking costs no call)."""
+        return [
+            CommitInfo(c["sha"], _parse_iso(c["commit"]["author"]["date"]), c["commit"]["message"])
+            for c in self._recent_commits(head, model)
+        ]
 
     def log(self, model: str | None = None) -> list[CommitInfo]:
         """Registry commits, newest first: of one model, or of every model."""
@@ -359,7 +380,7 @@ class GitHubStore:
         """
         declared: dict[str, TagSpec] = {}
         missing: list[tuple[TagSpec, Identity]] = []
-        for commit in reversed(self._commits(head, f"registry/{model}/", self.log_page, pages=1)):
+        for commit in reversed(self._recent_commits(head, model)):
             author = commit["commit"]["author"]
             for spec in plan.declared_tags(commit["sha"], commit["commit"]["message"]):
                 declared[spec.name] = spec

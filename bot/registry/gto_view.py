@@ -63,7 +63,10 @@ class TagView:
 
 def read(model: str, events: list[TagEvent]) -> TagView:
     view = TagView(model)
-    # GTO skips lightweight tags: they carry no tagger and no date.
+    # GTO skips lightweight tags (no tagger, no date) and orders the others by tag date; of
+    # two in one second, the one of higher priority is the newer (a version's events list
+    # registrations before deregistrations, a stage's assignments before unassignments, and
+    # are read newest first). mlbot never writes two tags of a model in one second.
     ordered = sorted(
         (e for e in events if e.model == model and e.ref.annotated), key=lambda e: e.order
     )

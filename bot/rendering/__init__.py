@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from bot.rendering.numbers import plural
+from bot.rendering.times import ago
 
 
 def md(value: object) -> str:
@@ -64,6 +65,7 @@ def environment(package: str) -> Any:
     env.filters["md"] = md
     env.filters["fmt"] = fmt
     env.globals["plural"] = plural
+    env.filters["ago"] = ago
     env.filters["code"] = code
     return env
 

@@ -128,6 +128,8 @@ def _authorize_installation(
             raise ApiError(404, "Not Found")
         return  # a public repository reads the same for everybody
     assert inst is not None
+    if inst.suspended:
+        raise ApiError(403, "This installation has been suspended")
     needed = installation_permission(operation_id, ctx.method)
     if needed is None:
         return

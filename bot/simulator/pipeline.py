@@ -84,7 +84,12 @@ def _finish(
     with sim.lock:
         charge(sim, entry)
         limits = rate_limit_headers(sim)
-    headers = {**limits, "X-GitHub-Media-Type": "github.v3", **response.headers}
+    headers = {
+        **limits,
+        "X-GitHub-Media-Type": "github.v3",
+        "X-GitHub-Request-Id": f"SIM:{id(entry):X}:{len(sim.requests)}",
+        **response.headers,
+    }
     if response.raw is not None:
         body = response.raw
     elif response.body is None:

@@ -239,3 +239,26 @@ def test_a_registry_baseline_is_read_on_a_detached_head(tmp_path, capsys):
     outside.write_text(json.dumps({"accuracy": 0.95}))
     res = repo.ok("diff", "churn", "--version", version, "--metrics", str(outside)).json()
     assert res[outside.as_posix()]["accuracy"]["new"] == 0.95
+
+
+def test_the_default_baseline_is_the_repositorys_own_baseline_stage(tmp_path, capsys):
+    repo = make_repo(tmp_path / "r", capsys, overrides="{stages: [dev, prod]}")
+    live = repo.register(accuracy=0.8)
+    repo.ok("registry", "promote", "churn", live, "--to", "prod")
+    repo.register(accuracy=0.85)
+    (repo.root / "metrics.json").write_text(json.dumps({"accuracy": 0.9}))
+    detach(repo)
+    res = repo.ok("diff", "churn")  # no --stage: the policy's baseline stage, prod
+    assert res.json()["metrics.json"]["accuracy"]["old"] == 0.8
+    assert repo.mlbot("diff", "churn", "--stage", "../prod").code == 2
+
+
+def test_a_symlink_out_of_the_repository_is_not_read(tmp_path, capsys):
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"token": "s3cr3t"}')
+    repo = dvc_repo(tmp_path, capsys)
+    (repo.root / "dvc.yaml").write_text("metrics: [m.json, ../secret.json]\n")
+    (repo.root / "m.json").symlink_to(secret)
+    res = repo.ok("diff")
+    assert "s3cr3t" not in res.out
+    assert "../secret.json is outside the repository" in res.err

@@ -32,8 +32,8 @@ def test_dvc_yaml_paths_follow_folders_and_wdir_and_report_what_is_not_followed(
             "sub/dvc.yaml": b"metrics: ['r/${x}.json', r/m.yaml]\n",
         }
     )
-    assert found.paths == ["train/s.json", "top.toml", "../up.json", "sub/r/m.yaml"]
-    assert len(found.problems) == 2
+    assert found.paths == ["train/s.json", "top.toml", "sub/r/m.yaml"]
+    assert len(found.problems) == 3  # foreach, ${x}, and ../ (outside the repository)
 
 
 def test_unparsable_files_name_their_format():
@@ -56,3 +56,9 @@ def test_a_baseline_is_labelled_by_what_it_is():
         "commit": "0123456789abcdef",
         "label": "HEAD~1 (0123456)",
     }
+
+
+def test_dvc_yaml_cannot_point_outside_the_repository():
+    found = declared({"dvc.yaml": b"metrics: [../secret.json, /etc/passwd, ok.json]\n"})
+    assert found.paths == ["ok.json"]
+    assert [p.split()[0] for p in found.problems] == ["../secret.json", "/etc/passwd"]

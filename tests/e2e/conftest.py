@@ -338,8 +338,10 @@ def build_world(
     *,
     faults: Faults | None = None,
     workers: int = 2,
+    router: Any = None,
     **settings_overrides: Any,
 ) -> Iterator[World]:
+    """`router`: the bot's handlers (default: all of them), e.g. to measure one feature's cost."""
     from bot.server.app import create_app
     from bot.server.settings import Settings
 
@@ -384,7 +386,7 @@ def build_world(
     }
     values.update(settings_overrides)
     settings = Settings(_env_file=None, **values)
-    with live_server(create_app(settings)) as url:
+    with live_server(create_app(settings, router)) as url:
         sim.set_webhook(f"{url}/webhook", SECRET)
         world = World(sim, app, url, settings.database)
         yield world

@@ -126,6 +126,18 @@ def test_re_run_judges_again_as_a_new_check_run(world: World) -> None:
     assert again.id != first.id and again.conclusion == "success"
 
 
+def test_another_apps_check_run_of_the_same_name_is_not_answered(world: World) -> None:
+    pr = world.open_pr()
+    world.settle()
+    head = world.head(pr)
+    impostor = world.sim.create_check_run(REPO, head, CHECK, conclusion="failure", app="other")
+    before = len(world.sim.check_runs)
+    world.sim.rerun_check_run(impostor, user="carol")
+    world.settle()
+    assert len(world.sim.check_runs) == before  # mlbot judged nothing for it
+    assert world.command_replies(pr) == []
+
+
 def test_the_check_is_reported_on_the_merge_groups_head(world: World) -> None:
     pr = world.open_pr()
     world.review(pr, user="alice")
@@ -194,7 +206,7 @@ def test_a_click_on_a_stale_button_is_refused_not_left_waiting(world: World) -> 
     world.settle()
     reply = world.last_reply(pr)
     assert reply.startswith("<!-- mlbot:reply ")  # not a pending reply nothing would complete
-    assert "approved now" in reply and "0 of 1 code-owner approval(s)" in reply
+    assert "approved now" in reply and "0 of 1 code-owner approval" in reply
     assert world.live()["production"] == "v1.1.0"
     assert check(world, world.head(pr)).conclusion == "action_required"
 
@@ -333,6 +345,38 @@ def test_a_deploy_job_runs_only_the_version_live_in_its_stage(world: World) -> N
     old = world.git("rev-list", "-n1", "cancer@v1.1.0").strip()
     answer, why = ask(ref=old, payload={"model": "cancer"})
     assert answer == "rejected" and "v1.0.0 is not live" in (why or "")
+
+
+def test_a_version_not_live_may_deploy_only_if_it_passes_every_promotion_gate(
+    world: World,
+) -> None:
+    world.sim.protect_environment(REPO, "production", world.app.slug)
+    pr = world.open_pr()  # CI on its head: the required check `mlbot` is green
+    world.settle()
+
+    def ask() -> tuple[str, str]:
+        run_id = world.sim.request_deployment_gate(
+            REPO,
+            "production",
+            ref=world.head(pr),
+            user="carol",
+            payload={"model": "cancer", "version": "v1.2.0"},
+            pull_numbers=[pr],
+        )
+        world.settle()
+        [(_app, answer, comment)] = world.sim.gate_requests[run_id].reviews
+        return answer, comment or ""
+
+    answer, why = ask()  # no code owner has approved the PR
+    assert answer == "rejected"
+    assert "as a promotion it fails approvals (0 of 1 code-owner approval" in why
+    world.review(pr, user="carol")  # not an owner
+    assert ask()[0] == "rejected"
+    world.review(pr, user="bob")
+    answer, why = ask()
+    assert answer == "approved", why
+    assert "passes every promotion gate of production" in why
+    assert world.live()["production"] == "v1.1.0"  # a deploy job never writes the registry
 
 
 def test_a_protection_rule_for_an_environment_no_model_deploys_to_is_rejected(

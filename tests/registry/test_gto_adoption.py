@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -338,3 +340,33 @@ def test_gto_writes_after_adoption_are_reported_by_check(repo):
         "churn@v3.0.0! does (gto reads the tags)." in res.out
     )
     assert "stages.yaml: says dev runs nothing, but the tags say v3.1.0." in res.out
+
+
+def test_tags_of_one_second_are_ordered_as_gto_orders_them(tmp_path, capsys):
+    """Scripted gto calls put several tags in one second: gto then orders them by name."""
+    root = tmp_path / "tie"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Gina Gto")
+    git(root, "config", "user.email", "gina@example.com")
+    c1 = commit(root, "one", {"m.pkl": "1"})
+    c2 = commit(root, "two", {"m.pkl": "2"})
+    for second, (name, target) in [
+        (0, ("churn@v1.0.0", c1)),
+        (1, ("churn@v2.0.0", c2)),
+        (2, ("churn#prod#1", c2)),
+        (3, ("churn#prod#2", c1)),
+        # One second, two tags: gto takes the unassignment as the newer event (whatever
+        # the names' order), so prod falls back to v2.0.0.
+        (4, ("churn#prod#3", c1)),
+        (4, ("churn#prod!#4", c1)),
+    ]:
+        env = {"GIT_COMMITTER_DATE": f"{1_700_000_000 + second} +0000"}
+        subprocess.run(
+            ["git", "-C", str(root), "tag", "-a", name, "-m", name, target],
+            check=True,
+            env={**os.environ, **env},
+        )
+    theirs = gto_json(root, "show")["churn"]["stage"]
+    ours = ModelRepo(root, capsys).ok("registry", "show", "--json").json()["models"]["churn"]
+    assert theirs == {"prod": "v2.0.0"} and ours["stages"] == {"prod": "v2.0.0"}

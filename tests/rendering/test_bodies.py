@@ -130,6 +130,48 @@ def test_the_chart_is_collapsed_small_and_plots_the_table(
 
 def test_replies_put_what_happened_and_why_first(rendered: dict[str, Rendered]) -> None:
     done = rendered["rollback-done"]
-    assert done.first_line().startswith("✅")
-    assert "false negatives doubled" in "\n".join(done.text.splitlines()[:3])
+    assert done.first_line().startswith("✅ Rolled back cancer production to v1.1.0")
+    assert "Why: false negatives doubled" in done.text.splitlines()[:3]
     assert rendered["promote-done"].first_line().startswith("✅")
+
+
+def test_a_non_owner_is_told_why_their_approval_does_not_count(
+    rendered: dict[str, Rendered],
+) -> None:
+    first = rendered["approve-non-owner"].first_line()
+    assert first == (
+        "ℹ️ /approve by @erin does not count: erin is not a code owner of registry/<model>/ "
+        "in CODEOWNERS (code owners: alice, bob, dave)."
+    )
+    assert rendered["approve-owner"].first_line().endswith("re-checked what is waiting here.")
+
+
+def test_status_shows_relative_times_with_the_exact_one_on_hover_and_links_the_comment(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["status"]
+    assert page.table_headers()[0] == ["Stage", "Version", "Since", "By", "Before"]
+    times = page.page.evaluate(
+        "() => [...document.querySelectorAll('td span[title]')].map(s => [s.innerText, s.title])"
+    )
+    assert len(times) == 2
+    for shown, exact in times:
+        assert re.fullmatch(r"\d+ \w+ ago|just now", shown), shown
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", exact), exact
+    links = page.page.evaluate(
+        "() => [...document.querySelectorAll('article a')].map(a => [a.innerText, a.href])"
+    )
+    assert [text for text, _ in links] == ["Metric comment of cancer"]
+    assert "#issuecomment-" in links[0][1]
+
+
+def test_help_is_one_table_and_help_command_gives_the_details(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["help"]
+    assert page.table_headers() == [["Command", "What it does", "Who"]]
+    assert len(page.tables()[0]["rows"]) == 6
+    assert page.height() < 700
+    one = rendered["help-promote"]
+    assert one.first_line().startswith("ℹ️ /promote [model] [version] [to stage] — Promote")
+    assert one.table_headers() == [["Example", "What it does"]]

@@ -43,7 +43,7 @@ def test_an_owners_changes_requested_blocks_another_owners_approval(world: World
     world.settle()
     assert world.live()["production"] == "v1.1.0"
     (reply,) = replies_to(world, pr, cid)
-    assert "changes requested by code owner(s) bob" in reply, reply
+    assert "changes requested by code owner" in reply and "bob" in reply, reply
 
 
 def test_an_approval_of_an_older_head_does_not_complete_a_pending_promotion(world: World) -> None:

@@ -361,3 +361,41 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_a_tag_pushed_through_the_api_is_announced_like_a_branch(make_github_sim) -> None:
+    with WebhookReceiver() as receiver:
+        sim: GitHubSimulator = make_github_sim(webhook_url=receiver.url, webhook_secret=SECRET)
+        sim.create_repo("acme/models")
+        head = sim.repo("acme/models").store.ref_sha("heads/main")
+        with _installation_client(sim, None) as client:
+            tag = client.post(
+                "/repos/acme/models/git/tags",
+                json={"tag": "fraud@v1.0.0", "message": "v1", "object": head, "type": "commit"},
+            ).json()
+            ref = {"ref": "refs/tags/fraud@v1.0.0", "sha": tag["sha"]}
+            assert client.post("/repos/acme/models/git/refs", json=ref).status_code == 201
+        sim.wait_for_webhooks()
+    [push] = [
+        json.loads(r.body) for r in receiver.received if r.headers["X-GitHub-Event"] == "push"
+    ]
+    assert push["ref"] == "refs/tags/fraud@v1.0.0" and push["created"] is True
+    assert push["after"] == tag["sha"] and push["commits"] == []
+    assert push["head_commit"]["id"] == head
+
+
+def test_a_comment_updates_its_issue_and_a_suspended_installation_is_refused(sim) -> None:
+    number = sim.create_issue("acme/models", "Drift", user="alice")
+    before = sim.issue("acme/models", number).updated_at
+    sim.advance(5)
+    sim.comment("acme/models", number, "later", user="alice")
+    assert sim.issue("acme/models", number).updated_at > before
+    app = sim.create_app("mlbot")
+    inst = sim.install(app, "acme")
+    token = sim.issue_installation_token(inst).value
+    inst.suspended = True
+    with http(sim) as client:
+        client.headers["Authorization"] = f"token {token}"
+        answer = client.get(f"/repos/acme/models/issues/{number}")
+    assert answer.status_code == 403
+    assert answer.json()["message"] == "This installation has been suspended"

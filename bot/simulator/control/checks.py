@@ -58,7 +58,9 @@ class ChecksControl(WebhookEmitter):
         repo = self.repo(run.repo)
         data = self.render.check_run(run)
         data["check_suite"] = self.render.check_suite_of(run)
-        data["external_id"] = run.external_id or ""  # a string in webhooks, never null
+        # Strings in webhooks, never null (the REST schema allows null).
+        data["external_id"] = run.external_id or ""
+        data["details_url"] = run.details_url or ""
         self._emit("check_run", action, repo, user, check_run=data, **extra)
 
     def rerun_check_run(self, run_id: int, *, user: str) -> None:

@@ -143,6 +143,7 @@ class DeploymentsControl(WebhookEmitter):
         ref: str,
         user: str,
         payload: dict[str, Any] | str = "",
+        pull_numbers: list[int] | None = None,
     ) -> int:
         """A workflow job with `environment:` starts: GitHub creates its deployment and asks
         each App protecting the environment (`deployment_protection_rule.requested`).
@@ -183,7 +184,9 @@ class DeploymentsControl(WebhookEmitter):
                     "/deployment_protection_rule"
                 ),
                 deployment=self.render.deployment(dep),
-                pull_requests=[],
+                pull_requests=[
+                    self.render.pull(self.issue(full_name, n)) for n in pull_numbers or []
+                ],
             )
             return run_id
 

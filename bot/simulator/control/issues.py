@@ -87,6 +87,7 @@ class IssuesControl(ReposControl):
         comment = Comment(self.next_id(), repo.full_name, issue.number, user, body, now, now)
         self.comments[comment.id] = comment
         issue.comment_ids.append(comment.id)
+        issue.updated_at = now  # as on GitHub, a new comment updates its issue
         self._emit(
             "issue_comment",
             "created",

@@ -119,6 +119,7 @@ def review_custom_gates(ctx: RequestContext) -> Response:
     sim, repo, body = ctx.sim, ctx.repo(), ctx.body
     if ctx.token is None or ctx.token.installation_id is None:
         raise ApiError(403, "Only the GitHub App of the protection rule can review it")
+    require_permission(sim, ctx.token, "deployments", "write")
     gate = sim.gate_requests.get(ctx.params["run_id"])
     if gate is None or gate.repo != repo.full_name:
         raise ApiError(404, "Not Found")

@@ -132,11 +132,14 @@ def update_ref(ctx: RequestContext) -> Response:
 def _after_ref_update(ctx: RequestContext, repo, name: str, old: str | None, new: str) -> None:
     login = ctx.need_login()
     obj = repo.store.get(new)
-    if obj.type == pygit2.GIT_OBJECT_COMMIT or name.startswith("refs/heads/"):
-        if obj.type == pygit2.GIT_OBJECT_COMMIT:
-            ctx.sim._announce_push(repo, name, old, new, login)
-        if name.startswith("refs/heads/"):
-            ctx.sim._branch_moved(repo, name.removeprefix("refs/heads/"), new, login)
+    # GitHub announces every branch and tag it is pushed, annotated tags included.
+    if name.startswith(("refs/heads/", "refs/tags/")) and obj.type in (
+        pygit2.GIT_OBJECT_COMMIT,
+        pygit2.GIT_OBJECT_TAG,
+    ):
+        ctx.sim._announce_push(repo, name, old, new, login)
+    if name.startswith("refs/heads/"):
+        ctx.sim._branch_moved(repo, name.removeprefix("refs/heads/"), new, login)
 
 
 @op("git/delete-ref")

@@ -94,8 +94,9 @@ def on_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
 def on_review(event: PullRequestReviewEvent, ctx: JobContext) -> None:
     from bot.chatops import check_runs
 
-    if event.repository is None:
-        return
+    state = (event.review.state or "").lower()
+    if event.repository is None or (event.action == "submitted" and state == "commented"):
+        return  # a comment-only review changes no approval: nothing to judge again
     rc = repo_context(ctx, event)
     pull = rc.pull(event.pull_request.number)
     if pull.get("state") != "open":

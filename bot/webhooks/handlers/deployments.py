@@ -67,7 +67,12 @@ def on_protection_rule(event: DeploymentProtectionRuleEvent, ctx: JobContext) ->
     deployment = event.deployment.model_dump() if event.deployment else None
     try:
         decision = protection_rule.judge(
-            rc, event.environment, sha=event.sha, ref=event.ref, deployment=deployment
+            rc,
+            event.environment,
+            sha=event.sha,
+            ref=event.ref,
+            deployment=deployment,
+            pull_numbers=[int(p["number"]) for p in event.pull_requests if "number" in p],
         )
     except MlbotError as exc:  # an invalid mlbot.yml or policy on the default branch
         decision = protection_rule.Decision("rejected", f"Rejected by mlbot: {exc}"[:1000])
