@@ -258,11 +258,13 @@ def test_unfreeze_by_a_code_owner_lets_promote_through(inc: World) -> None:
 
 def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: World) -> None:
     other = inc.issue("Something is off")
-    inc.comment(other, "/freeze cancer because the data feed is late", user="bob")
+    inc.comment(other, "/freeze cancer because the data feed is late @mallory #1", user="bob")
     inc.settle()
     assert "Frozen" in inc.last_reply(other)
     found = _issues(inc)
-    assert len(found) == 1 and "frozen by bob" in (found[0].body or "")
+    assert len(found) == 1
+    # The reason is a person's words: shown in a code span, where it mentions and links nobody.
+    assert "`promotions frozen by bob: the data feed is late @mallory #1`" in (found[0].body or "")
     pr = inc.open_pr()
     inc.review(pr, user="alice")
     inc.comment(pr, "/promote")
@@ -273,3 +275,45 @@ def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: Wor
     inc.comment(pr, "/promote")
     inc.settle()
     assert "Promoted cancer v1.2.0 to production" in inc.last_reply(pr), inc.last_reply(pr)
+
+
+def test_closing_posts_the_timeline_once(inc: World) -> None:
+    with_policy(inc, 100000)
+    post(inc, notification())
+    inc.settle()
+    number = _issues(inc)[0].number
+    post(inc, notification(status="resolved", endsAt="2026-12-02T03:30:00Z"))
+    inc.settle()
+    inc.sim.set_issue_state(REPO, number, "closed", user="alice")
+    inc.settle()
+    timelines = [c for c in inc.bot_comments(number) if c.startswith("**Timeline**")]
+    assert len(timelines) == 1
+    text = timelines[0]
+    order = [
+        "alert CancerErrorRateHigh fired",
+        "incident issue opened",
+        "rolled production back from v1.1.0 to v1.0.0",
+        "registry: roll back cancer production to v1.0.0",
+        "alert CancerErrorRateHigh resolved",
+        "issue closed by alice",
+    ]
+    positions = [text.find(what) for what in order]
+    assert all(p >= 0 for p in positions), text
+    assert positions[0] == min(positions) and positions[-1] == max(positions)
+    assert "registry commit" in text and "Rolled back by policy" in "".join(
+        inc.bot_comments(number)
+    )
+
+
+def test_an_alert_after_a_manual_rollback_does_not_bring_the_broken_version_back(
+    inc: World,
+) -> None:
+    with_policy(inc, 100000)
+    issue = inc.issue()
+    inc.comment(issue, "/rollback cancer because error rate doubled", user="bob")
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"
+    post(inc, notification())
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"  # not "rolled back" to v1.1.0 again
+    assert "by a rollback already" in (_issues(inc)[0].body or "")
