@@ -316,6 +316,16 @@ def _completed(
     return out
 
 
+def owns_a_model(rc: RepoContext, login: str) -> bool:
+    """Whether `login` is a code owner of some model's stages (whose review can count)."""
+    from bot.registry import schema
+
+    return any(
+        login.lower() in {o.lower() for o in rc.owners_of(schema.stages_path(model))[0]}
+        for model in rc.config.models
+    )
+
+
 def _run_id(check_run: Mapping[str, Any]) -> int:
     external = str(check_run.get("external_id") or "")
     return int(external) if external.isdigit() else 0
