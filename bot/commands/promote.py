@@ -174,6 +174,7 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     path = schema.stages_path(model)
     owners, where = rc.owners_of(path)
     found.append(checks.codeowners(owners, where, path, rc.default_branch))
+    found.append(checks.not_tampered(rc, model))
     rule = policy.for_stage(stage)
     if pull is not None and head_sha is not None:
         approvals = checks.pr_approvals(

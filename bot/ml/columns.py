@@ -150,10 +150,10 @@ class ParquetColumns:
         import pyarrow as pa
 
         kind = self._file.schema_arrow.field(name).type
+        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
+            return None
         dtype = self._dtypes.get(name, "")
-        if not (pa.types.is_floating(kind) or pa.types.is_integer(kind)) or dtype != str(
-            kind.to_pandas_dtype().__name__
-        ):
+        if dtype != kind.to_pandas_dtype().__name__:  # e.g. pandas' nullable Int64
             return None
         out = np.empty(self.rows, dtype=dtype)
         at = 0

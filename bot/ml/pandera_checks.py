@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import pandera.pandas as pa
 
 EXAMPLES = 5
+# Failure cases listed one by one in the JSON report, per violation (the count is always whole).
+CASES = 1000
 # Pandera's names for what went wrong, as mlbot's reports name them.
 _REASONS = {
     "column_not_in_dataframe": "required",
@@ -51,6 +53,8 @@ class Violation:
     column: str | None = None
     count: int = 0
     examples: tuple[str, ...] = field(default_factory=tuple)
+    # Pandera's failure cases: (row index or None, value), at most CASES of them.
+    cases: tuple[tuple[Any, str], ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +64,7 @@ class Violation:
             "count": self.count,
             "examples": list(self.examples),
             "message": self.message,
+            "cases": [{"row": row, "value": value} for row, value in self.cases],
         }
 
 
@@ -152,6 +157,18 @@ def _failures(error: Any) -> list[Any]:
     return [] if cases is None else [cases]
 
 
+def _cases(error: Any) -> tuple[tuple[Any, str], ...]:
+    cases = error.failure_cases
+    if not (hasattr(cases, "columns") and "failure_case" in cases.columns):
+        return ()
+    rows = cases["index"].tolist() if "index" in cases.columns else [None] * len(cases)
+    values = cases["failure_case"].tolist()
+    return tuple(
+        (row if isinstance(row, int | str) else None, str(value))
+        for row, value in zip(rows[:CASES], values[:CASES], strict=True)
+    )
+
+
 def _check_name(check: Any) -> str | None:
     name = getattr(check, "name", None)
     return name if isinstance(name, str) else None
@@ -212,7 +229,7 @@ def _violation(frame: pd.DataFrame, file: str, error: Any) -> Violation:
         return Violation(file, rule, f"expected {check}, found {found}.", column)
     return Violation(
         file, rule, _value_message(name, stats, check, failures, frame, column), column,
-        len(failures), _examples(failures),
+        len(failures), _examples(failures), _cases(error),
     )  # fmt: skip
 
 

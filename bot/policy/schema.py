@@ -125,6 +125,12 @@ class ReportPolicy(_Strict):
 
 class RegistrationPolicy(_Strict):
     bump: Literal["major", "minor", "patch"] = "minor"
+    writers: list[str] = Field(
+        default_factory=list,
+        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushed commits "
+        "may add version records; any other change to registry/ not made by mlbot is "
+        "reported as tampering.",
+    )
     history_limit: int = Field(default=20, ge=1, le=1000)
 
 

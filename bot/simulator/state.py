@@ -15,6 +15,7 @@ class User:
     login: str
     id: int
     type: str = "User"  # User, Bot, Organization
+    created_at: str = ""
 
     @property
     def email(self) -> str:
@@ -218,6 +219,7 @@ class Installation:
     permissions: dict[str, str]
     events: list[str]
     suspended: bool = False
+    created_at: str = ""
 
 
 @dataclass
@@ -228,6 +230,7 @@ class App:
     owner: str
     private_key_pem: str
     public_key_pem: str
+    created_at: str = ""
 
 
 @dataclass

@@ -107,7 +107,7 @@ class World:
         with self.lock:
             found = self._users.get(login.lower())
             if found is None:
-                found = User(login, self.next_id(), type)
+                found = User(login, self.next_id(), type, self.now_iso())
                 self._users[login.lower()] = found
             return found
 

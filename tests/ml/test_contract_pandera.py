@@ -83,6 +83,12 @@ def test_a_pandera_yaml_schema_reports_every_failure_case(tmp_path, table, capsy
     }
     by = {(v["column"], v["rule"]): v for v in report["violations"]}
     assert by[("age", "in_range")]["examples"] == ["-4", "200", "-1"]
+    # Each failure case with the row it is in, as Pandera found it.
+    assert by[("age", "in_range")]["cases"] == [
+        {"row": 1, "value": "-4"},
+        {"row": 2, "value": "200"},
+        {"row": 4, "value": "-1"},
+    ]
     assert by[("city", "allowed")]["examples"] == ["rome", "oslo"]
     # Nothing Pandera found is lost: one failure case per value, plus the missing column.
     frame = pd.read_csv(table)

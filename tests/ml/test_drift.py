@@ -123,6 +123,14 @@ def test_cli_writes_json_markdown_and_html_with_exit_codes(tmp_path, capsys):
     assert code == 1
     data = json.loads((out / "drift.json").read_text())
     assert data["dataset_drift"] is True and data["report"] is None
+    # drift.json keeps every key its readers (the drift issue, the bot) had before.
+    assert {
+        "model", "stage", "live_version", "reference", "reference_digest", "current",
+        "dataset_drift", "drifted_columns", "columns_total", "share", "policy", "columns",
+        "sampling", "only_in_reference", "only_in_current", "report", "generated_at",
+    } <= set(data)  # fmt: skip
+    assert {"column", "method", "score", "threshold", "drifted"} <= set(data["columns"][0])
+    assert {"sample_rows", "reference_rows", "current_rows", "note"} <= set(data["sampling"])
     body = (out / "drift.md").read_text()
     assert "Data drift detected" in body and "| `a` |" in body
     assert not (out / "report.html").exists()  # the verdict never builds Evidently's report

@@ -88,3 +88,13 @@ def test_a_spent_rate_limit_is_refused_until_the_window_resets(sim) -> None:
     assert free.status_code == 200 and free.json()["resources"]["core"]["remaining"] == 0
     assert again.status_code == 200 and _remaining(again) == sim.rate_limit_limit - 1
     assert int(last.headers["X-RateLimit-Used"]) == sim.rate_limit_limit
+
+
+@pytest.mark.parametrize("path", ["/users/alice", "/orgs/octo", "/repos/acme/models"])
+def test_an_unchanged_resource_keeps_its_etag_as_time_passes(sim, path) -> None:
+    sim.create_org("octo")
+    with http(sim, "alice") as client:
+        first = client.get(path)
+        sim.advance(120)
+        again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert first.status_code == 200 and again.status_code == 304

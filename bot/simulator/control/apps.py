@@ -30,7 +30,7 @@ class AppsControl(WebhookEmitter):
             )
             .decode()
         )
-        app = App(app_id or self.next_id(), slug, slug, owner, private, public)
+        app = App(app_id or self.next_id(), slug, slug, owner, private, public, self.now_iso())
         self.apps[slug] = app
         self.user(f"{slug}[bot]", "Bot")
         self.user(owner, "Organization")
@@ -67,6 +67,7 @@ class AppsControl(WebhookEmitter):
                 "metadata": "read",
             },
             ["issue_comment", "issues", "pull_request", "pull_request_review", "workflow_run"],
+            created_at=self.now_iso(),
         )
         self.installations[inst.id] = inst
         self._installation_app[inst.id] = app.slug

@@ -56,8 +56,8 @@ class PeopleJSON(RenderBase):
             description=None,
             html_url=f"{self.web}/{org.login}",
             type="Organization",
-            created_at=self.sim.now_iso(),
-            updated_at=self.sim.now_iso(),
+            created_at=org.created_at,
+            updated_at=org.created_at,
         )
         return out
 
@@ -83,8 +83,8 @@ class PeopleJSON(RenderBase):
             out.update(
                 members_count=len(team.members),
                 repos_count=0,
-                created_at=self.sim.now_iso(),
-                updated_at=self.sim.now_iso(),
+                created_at=self.sim.user(team.org).created_at,
+                updated_at=self.sim.user(team.org).created_at,
                 organization=self.sim.org_json(team.org),
             )
         return out

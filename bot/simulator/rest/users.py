@@ -15,7 +15,7 @@ def get_user(ctx: RequestContext) -> Response:
     user = sim.user(ctx.params["username"])
     out = sim.spec.skeleton("/components/schemas/public-user")
     out.update(sim.render.user(user.login))
-    out.update(created_at=sim.now_iso(), updated_at=sim.now_iso())
+    out.update(created_at=user.created_at, updated_at=user.created_at)
     return Response(200, out)
 
 
@@ -56,9 +56,10 @@ def get_authenticated_user(ctx: RequestContext) -> Response:
         # As on GitHub: an installation token has no user; the App learns its slug from GET /app.
         raise ApiError(403, "Resource not accessible by integration")
     sim = ctx.sim
+    user = sim.user(ctx.need_login())
     out = sim.spec.skeleton("/components/schemas/public-user")
-    out.update(sim.render.user(ctx.need_login()))
-    out.update(created_at=sim.now_iso(), updated_at=sim.now_iso())
+    out.update(sim.render.user(user.login))
+    out.update(created_at=user.created_at, updated_at=user.created_at)
     return Response(200, out)
 
 

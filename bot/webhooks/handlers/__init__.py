@@ -12,6 +12,7 @@ from bot.webhooks.handlers import (
     deployments,
     drift,
     ping,
+    registry_push,
     workflow_runs,
 )
 from bot.webhooks.router import Router
@@ -24,4 +25,5 @@ router = Router(
     deployments.router,
     drift.router,
     commands.router,
+    registry_push.router,
 )
