@@ -383,6 +383,20 @@ class GitHubClientFactory:
         api = Github(auth=auth, **self._common(counter))
         return GitHub(api, counter, max_rate_limit_wait=self.max_rate_limit_wait, clock=self._clock)
 
+    def installation_of(self, full_name: str) -> int | None:
+        """The App's installation on a repository (None with a plain token): for work that
+        comes without a webhook, such as an alert."""
+        if self._mode != "app":
+            return None
+        from github import Auth, GithubIntegration
+
+        assert self.app_id is not None and self._private_key is not None
+        owner, _, name = full_name.partition("/")
+        integration = GithubIntegration(
+            auth=Auth.AppAuth(self.app_id, self._private_key), **self._common(self.token_counter)
+        )
+        return int(integration.get_repo_installation(owner, name).id)
+
     def installation_token(self, installation_id: int) -> str:
         """An installation access token, reused until `token_refresh_margin` before expiry."""
         with self._lock:

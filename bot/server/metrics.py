@@ -78,5 +78,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.alerts = Counter(
+            "mlbot_alerts",
+            "Alerts received on POST /alerts, by outcome (queued, duplicate, unlabelled,"
+            " unauthorized, bad_request, unavailable).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def watch_queue(self, counts: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_QueueDepth(counts))

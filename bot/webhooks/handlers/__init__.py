@@ -11,6 +11,7 @@ from bot.webhooks.handlers import (
     commands,
     deployments,
     drift,
+    incidents,
     ping,
     registry_push,
     workflow_runs,
@@ -24,6 +25,7 @@ router = Router(
     check_run_buttons.router,
     deployments.router,
     drift.router,
+    incidents.router,
     commands.router,
     registry_push.router,
 )
