@@ -273,3 +273,31 @@ def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: Wor
     inc.comment(pr, "/promote")
     inc.settle()
     assert "Promoted cancer v1.2.0 to production" in inc.last_reply(pr), inc.last_reply(pr)
+
+
+def test_closing_posts_the_timeline_once(inc: World) -> None:
+    with_policy(inc, 100000)
+    post(inc, notification())
+    inc.settle()
+    number = _issues(inc)[0].number
+    post(inc, notification(status="resolved", endsAt="2026-12-02T03:30:00Z"))
+    inc.settle()
+    inc.sim.set_issue_state(REPO, number, "closed", user="alice")
+    inc.settle()
+    timelines = [c for c in inc.bot_comments(number) if c.startswith("**Timeline**")]
+    assert len(timelines) == 1
+    text = timelines[0]
+    order = [
+        "alert CancerErrorRateHigh fired",
+        "incident issue opened",
+        "rolled production back from v1.1.0 to v1.0.0",
+        "registry: roll back cancer production to v1.0.0",
+        "alert CancerErrorRateHigh resolved",
+        "issue closed by alice",
+    ]
+    positions = [text.find(what) for what in order]
+    assert all(p >= 0 for p in positions), text
+    assert positions[0] == min(positions) and positions[-1] == max(positions)
+    assert "registry commit" in text and "Rolled back by policy" in "".join(
+        inc.bot_comments(number)
+    )

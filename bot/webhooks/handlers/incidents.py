@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.incidents.alerts import ALERT_EVENT, target_of
 from bot.webhooks.context import JobContext
-from bot.webhooks.payloads import AlertEvent
+from bot.webhooks.payloads import AlertEvent, IssuesEvent
 from bot.webhooks.router import Router
 
 router = Router()
@@ -56,3 +56,33 @@ def on_alert(event: AlertEvent, ctx: JobContext) -> None:
             auto_rollback.maybe_roll_back(rc, incident, event.alert)
         else:
             issue.on_resolved(rc, target.model, stage, event.alert)
+
+
+@router.register("issues", action="closed")
+def on_incident_closed(event: IssuesEvent, ctx: JobContext) -> None:
+    """An incident issue closed: its timeline, once."""
+    from bot.chatops.context import RepoContext
+    from bot.incidents import issue, timeline
+    from bot.incidents.record import INCIDENT_LABEL, read
+
+    repo = event.repository
+    names = [label.name for label in event.issue.labels]
+    if repo is None or INCIDENT_LABEL not in names or event.issue.is_pull_request:
+        return
+    author = event.issue.user.login if event.issue.user else ""
+    record = read(event.issue.body)
+    if record is None or author.lower() != ctx.settings.bot_login.lower():
+        return  # not an incident mlbot keeps
+    rc = RepoContext(
+        ctx.github,
+        repo.full_name,
+        repo.default_branch or "main",
+        ctx.settings.bot_login,
+        model_lock=ctx.model_lock,
+    )
+    with issue.incident_lock(rc, record.model):
+        current = issue.find(rc, record.model, record.stage)
+        if current is None or current.number != event.issue.number or current.state != "closed":
+            return  # reopened meanwhile, or another issue
+        closer = event.sender.login if event.sender else "someone"
+        timeline.post_on_close(rc, current, closer)
