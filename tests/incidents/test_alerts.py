@@ -63,3 +63,12 @@ def test_bearer_tokens_any_of_several_and_nothing_else() -> None:
     for header in (None, "", "Bearer", "Bearer ne", "Bearer newx", "Basic new", "new"):
         assert not bearer_ok(header, tokens), header
     assert not bearer_ok("Bearer ", [])
+
+
+def test_grafanas_webhook_contact_point_shape_is_taken_too() -> None:
+    """Grafana's documented webhook body: Alertmanager's fields plus its own, version "1"."""
+    doc = json.loads(FIXTURE.read_text())
+    doc.update(version="1", orgId=1, state="alerting", title="[FIRING:1]", message="...")
+    doc["alerts"][0].update(silenceURL="https://grafana.example/silence", values={"B": 44.2})
+    note = alerts.parse(json.dumps(doc).encode())
+    assert alerts.target_of(note.alerts[0]) == alerts.Target("acme/models", "cancer", None)

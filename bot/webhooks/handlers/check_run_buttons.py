@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.webhooks.handlers.check_runs import repo_context
+from bot.webhooks.handlers.shared import repo_context
 from bot.webhooks.payloads import CheckRunEvent
 from bot.webhooks.router import Router
 
