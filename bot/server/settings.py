@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a running job is its replica's without a renewal.",
     )
+    recovery_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "How often the App's delivery log is checked for deliveries that failed"
+            " (also on start); 0 turns it off."
+        ),
+    )
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before dead-letter.")
     retry_base_seconds: float = Field(default=2.0, ge=0, description="First retry delay.")
     retry_max_seconds: float = Field(default=300.0, ge=0, description="Longest retry delay.")

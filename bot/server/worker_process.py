@@ -64,6 +64,7 @@ _RELAYED = {
     "job_duration": "observe",
     "github_requests": "inc",
     "github_errors": "inc",
+    "deliveries_recovered": "inc",
 }
 
 
