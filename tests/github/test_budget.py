@@ -7,16 +7,16 @@ import collections
 from tests.e2e.conftest import World, registry_template, world  # noqa: F401 - fixtures
 
 
-def promote_job(world: World) -> list:
+def promote_job(live: World) -> list:
     """The bot's requests for one /promote, up to its registry write (then other jobs start)."""
-    pr = world.open_pr()
-    world.review(pr, user="alice")
-    world.settle()
-    first = len(world.sim.requests)
-    world.comment(pr, "/promote")
-    world.settle()
-    assert "Promoted cancer" in world.last_reply(pr), world.last_reply(pr)
-    mine = [r for r in world.sim.requests[first:] if r.login == "mlbot[bot]"]
+    pr = live.open_pr()
+    live.review(pr, user="alice")
+    live.settle()
+    first = len(live.sim.requests)
+    live.comment(pr, "/promote")
+    live.settle()
+    assert "Promoted cancer" in live.last_reply(pr), live.last_reply(pr)
+    mine = [r for r in live.sim.requests[first:] if r.login == "mlbot[bot]"]
     moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
     return mine[:moved]
 
