@@ -52,11 +52,12 @@ class Alert(BaseModel):
 
 
 class Notification(BaseModel):
-    """Alertmanager's webhook payload, version 4."""
+    """Alertmanager's webhook payload, version 4 (Grafana's webhook contact point sends the
+    same fields, and more, as its version 1)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    version: str = Field(pattern=r"^4$")
+    version: str = Field(pattern=r"^[14]$")
     groupKey: str = Field(max_length=4096)
     truncatedAlerts: int = 0
     status: str = Field(pattern=r"^(firing|resolved)$")

@@ -28,6 +28,17 @@ def matches(rule: AutoRollback, alert: Alert) -> bool:
     return all(alert.labels.get(k) == v for k, v in rule.when.items())
 
 
+def _restored_by_rollback(rc: RepoContext, model: str, stage: str) -> bool:
+    """Whether the stage's latest registry change was a rollback (by anyone)."""
+    for info in rc.registry_log(model):
+        subject = info.subject
+        if subject.startswith("registry: roll back ") and f" {stage} " in f"{subject} ":
+            return True
+        if subject.startswith("registry: promote ") and subject.endswith(f" to {stage}"):
+            return False
+    return False
+
+
 def maybe_roll_back(
     rc: RepoContext, incident: Incident, alert: Alert, *, now: dt.datetime | None = None
 ) -> str | None:
@@ -39,6 +50,18 @@ def maybe_roll_back(
     state = rc.state(record.model)
     entry = (state.stages.stages if state.stages else {}).get(record.stage)
     if entry is None:
+        return None
+    if _restored_by_rollback(rc, record.model, record.stage):
+        # Rolling back again would bring back the very version a rollback just removed.
+        record.events.append(
+            {
+                "at": now_text(),
+                "kind": "no-rollback",
+                "what": f"no automatic rollback: {entry.version} is live in {record.stage} by a"
+                " rollback already; a person decides",
+            }
+        )
+        save(rc, incident)
         return None
     now = now or dt.datetime.now(dt.timezone.utc)
     hours = (now - entry.since).total_seconds() / 3600

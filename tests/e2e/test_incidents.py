@@ -258,11 +258,13 @@ def test_unfreeze_by_a_code_owner_lets_promote_through(inc: World) -> None:
 
 def test_freeze_by_a_code_owner_opens_the_incident_and_closing_lifts_it(inc: World) -> None:
     other = inc.issue("Something is off")
-    inc.comment(other, "/freeze cancer because the data feed is late", user="bob")
+    inc.comment(other, "/freeze cancer because the data feed is late @mallory #1", user="bob")
     inc.settle()
     assert "Frozen" in inc.last_reply(other)
     found = _issues(inc)
-    assert len(found) == 1 and "frozen by bob" in (found[0].body or "")
+    assert len(found) == 1
+    # The reason is a person's words: shown in a code span, where it mentions and links nobody.
+    assert "`promotions frozen by bob: the data feed is late @mallory #1`" in (found[0].body or "")
     pr = inc.open_pr()
     inc.review(pr, user="alice")
     inc.comment(pr, "/promote")
@@ -301,3 +303,17 @@ def test_closing_posts_the_timeline_once(inc: World) -> None:
     assert "registry commit" in text and "Rolled back by policy" in "".join(
         inc.bot_comments(number)
     )
+
+
+def test_an_alert_after_a_manual_rollback_does_not_bring_the_broken_version_back(
+    inc: World,
+) -> None:
+    with_policy(inc, 100000)
+    issue = inc.issue()
+    inc.comment(issue, "/rollback cancer because error rate doubled", user="bob")
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"
+    post(inc, notification())
+    inc.settle()
+    assert inc.live()["production"] == "v1.0.0"  # not "rolled back" to v1.1.0 again
+    assert "by a rollback already" in (_issues(inc)[0].body or "")
