@@ -120,7 +120,7 @@ def run_drift(world: World, tmp: Path, env: Callable[[str, str], None]) -> int:
             capture_output=True,
         )
     reference, current = drift_frames(tmp)
-    env("GITHUB_TOKEN", world.sim.add_token(ACTIONS))
+    env("GITHUB_TOKEN", world.sim.workflow_token(REPO))  # may label, as GITHUB_TOKEN may
     env("GITHUB_REPOSITORY", REPO)
     env("GITHUB_API_URL", world.sim.url)
     env("GITHUB_SERVER_URL", "https://github.com")
