@@ -279,6 +279,8 @@ def main() -> int:
     if rates:
         print_rates(rates, args.jobs)
     if acks:
+        if rates:
+            print()
         print_acks(acks, args.rounds, args.requests)
     return 0
 

@@ -103,7 +103,7 @@ class Demo:
         from bot.ml.drift import detect
         from bot.ml.progress import steps
         from bot.ml.reference import live_reference
-        from bot.ml.render import render
+        from bot.ml.render import drift_markdown
         from bot.ml.tabular import read_table
         from bot.registry.git_store import GitStore
 
@@ -140,7 +140,7 @@ class Demo:
             **result,
         }
         (out / "drift.json").write_text(json.dumps(result, indent=2) + "\n")
-        body = render("drift_issue.md.j2", d=result, evidently_version=evidently.__version__)
+        body = drift_markdown(result, evidently.__version__)
         (out / "drift.md").write_text(body)
         from rich.markdown import Markdown
         from rich.panel import Panel

@@ -6,8 +6,10 @@ GitHub App in a process of its own and receives the simulator's signed
 webhooks. Then people talk to it:
 
 PR and CI → metric comment → `/promote` (waits: no approval) → an owner's
-review (the promotion completes by itself) → an incident issue → `/rollback`
-by a non-owner (waits) → an owner's `/approve` (rolled back) → `/status`.
+review (the promotion completes by itself) → Alertmanager's alert on
+`POST /alerts` (the incident issue opens, production rolls back by the
+policy's `incidents.auto_rollback`) → a `/promote` refused by the freeze →
+the alert resolves → an owner closes the issue (its timeline) → `/status`.
 
 It prints the conversation (every comment, command and reply) and the
 registry history (`git log` of `registry/` and the tags) of the simulator's
@@ -47,6 +49,10 @@ models:
     policy:
       metrics:
         accuracy: {min: 0.9, max_regression: 0.02}
+      incidents:
+        auto_rollback:
+          when: {severity: critical}
+          live_for_at_most_hours: 24
 """
 
 
@@ -97,6 +103,7 @@ class BotDemo:
         self.console = console
         # A fresh secret per run: the simulator signs with it, the bot checks it.
         self.secret = secrets.token_hex(16)
+        self.alert_token = secrets.token_hex(16)
         self.sim = GitHubSimulator(root / "github", webhook_secret=self.secret).start()
         self.app = self.sim.create_app("mlbot")
         for login in ("alice", "bob", "carol"):
@@ -108,6 +115,11 @@ class BotDemo:
                 "README.md": "# models\n",
                 ".github/CODEOWNERS": CODEOWNERS,
                 ".github/mlbot.yml": MLBOT_YML,
+                # The models' workflow as the default branch defines it: only its runs count.
+                ".github/workflows/mlbot.yml": (
+                    "name: mlbot\non: pull_request\njobs:\n  evaluate:\n"
+                    "    uses: acme/mlbot/.github/workflows/model.yml@v1\n"
+                ),
                 "models/cancer/train.py": "print('train')\n",
             },
         )
@@ -124,6 +136,7 @@ class BotDemo:
         env = {
             **os.environ,
             "MLBOT_WEBHOOK_SECRET": self.secret,
+            "MLBOT_ALERT_TOKEN": self.alert_token,
             "MLBOT_APP_ID": str(self.app.id),
             "MLBOT_PRIVATE_KEY_PATH": str(key),
             "MLBOT_GITHUB_URL": self.sim.url,
@@ -242,16 +255,59 @@ class BotDemo:
         self.settle()
         self.show(pr, "Better cancer model")
 
-        self.say("an incident: bob opens an issue; carol (not an owner) asks to roll back")
-        issue = sim.create_issue(REPO, "Incident: false negatives up", "Since v1.2.0.", user="bob")
-        sim.comment(REPO, issue, "/rollback cancer because false negatives doubled", user="carol")
+        self.say("Alertmanager: the error rate of cancer in production fires (POST /alerts)")
+        alert = {
+            "status": "firing",
+            "labels": {
+                "alertname": "CancerErrorRateHigh",
+                "severity": "critical",
+                "mlbot_repository": REPO,
+                "mlbot_model": "cancer",
+            },
+            "annotations": {"summary": "5xx share of /predict above 5%"},
+            "startsAt": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example:9090/graph?g0.expr=error_rate",
+            "fingerprint": "1a30ba71cca2921f",
+        }
+        self.alert(alert)
         self.settle()
-        self.say("alice, a code owner, approves in the issue")
-        sim.comment(REPO, issue, "/approve", user="alice")
+        issue = max(i.number for i in sim.issues(REPO) if "mlbot:incident" in i.labels)
+        self.say("carol tries to promote v1.2.0 again while the incident is open")
+        sim.comment(REPO, issue, "/promote cancer v1.2.0 to production", user="carol")
+        self.settle()
+        self.say("the alert resolves; alice closes the incident")
+        self.alert({**alert, "status": "resolved", "endsAt": alert["startsAt"]})
+        self.settle()
+        sim.set_issue_state(REPO, issue, "closed", user="alice")
         self.settle()
         sim.comment(REPO, issue, "/status cancer", user="carol")
         self.settle()
-        self.show(issue, "Incident: false negatives up")
+        self.show(issue, "Incident: cancer in production")
+
+    def alert(self, alert: dict[str, Any]) -> None:
+        """Send one alert as Alertmanager's webhook receiver does (payload version 4)."""
+        import httpx
+
+        note = {
+            "version": "4",
+            "groupKey": '{}:{alertname="CancerErrorRateHigh"}',
+            "truncatedAlerts": 0,
+            "status": alert["status"],
+            "receiver": "mlbot",
+            "groupLabels": {"alertname": "CancerErrorRateHigh"},
+            "commonLabels": alert["labels"],
+            "commonAnnotations": alert["annotations"],
+            "externalURL": "http://alertmanager.example:9093",
+            "alerts": [alert],
+        }
+        answer = httpx.post(
+            f"http://127.0.0.1:{self.port}/alerts",
+            json=note,
+            headers={"Authorization": f"Bearer {self.alert_token}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
 
     def history(self) -> None:
         git_dir = self.sim.repo(REPO).store.path

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.approvals import rules
+from bot.chatops import tamper_issue
 from bot.chatops.run_evidence import (
     WORKFLOWS_DIR,
     Provenance,
@@ -92,6 +93,21 @@ def pull_request(pull: dict[str, Any], full_name: str, default_branch: str) -> l
     if not found:
         found.append(Check("pull-request", "pass", f"open, against {default_branch}."))
     return found
+
+
+def not_tampered(rc: RepoContext, model: str) -> Check:
+    """Promotions wait while the model's registry has a change mlbot did not make."""
+    found = tamper_issue.open_issues(rc.gh, rc.full_name, model)
+    if not found:
+        return Check("tamper", "pass", f"no open report of hand edits to registry/{model}/.")
+    numbers = ", ".join(f"#{i['number']}" for i in found)
+    return Check(
+        "tamper",
+        "fail",
+        f"{numbers} reports changes to registry/{model}/ that mlbot did not make; "
+        "promotions are frozen until a code owner has checked them.",
+        f"A code owner checks the change and closes {numbers}.",
+    )
 
 
 def codeowners(owners: list[str], where: str | None, path: str, branch: str) -> Check:

@@ -119,7 +119,7 @@ class RepoContext:
         return Registry(
             self.store,
             self.policy,
-            author=Identity(self.bot_login, BOT_EMAIL),
+            author=Identity(self.bot_login, BOT_EMAIL, github_app=True),
             repo_root=None,
             model_lock=lambda model: lock(self.full_name, model),
             projections=(

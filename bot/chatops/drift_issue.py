@@ -10,12 +10,16 @@ the new report as a comment.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.chatops.retrain import open_retrain_prs
 from bot.errors import InputError
+from bot.ml.render import effect_words
 from bot.registry.names import MODEL_NAME
 
 if TYPE_CHECKING:
@@ -85,7 +89,7 @@ def open_or_comment(
         comment = gh.rest(
             "POST",
             f"/repos/{full_name}/issues/{issue['number']}/comments",
-            body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
+            body={"body": again_body(gh, full_name, model, issue, report, drift)},
         )
         return DriftIssue(int(issue["number"]), str(comment["html_url"]), "commented")
     title = _render("flow_drift_title.txt.j2", model=model, d=drift).strip()
@@ -103,7 +107,7 @@ def open_or_comment(
         gh.rest(
             "POST",
             f"/repos/{full_name}/issues/{keep['number']}/comments",
-            body={"body": _render("flow_drift_again.md.j2", report=report, d=drift)},
+            body={"body": again_body(gh, full_name, model, keep, report, drift)},
         )
         gh.rest(
             "POST",
@@ -117,6 +121,62 @@ def open_or_comment(
         )
         return DriftIssue(int(keep["number"]), str(keep["html_url"]), "commented")
     return DriftIssue(number, str(created["html_url"]), "opened")
+
+
+_STATE_RE = re.compile(r"<!-- mlbot:drift-state (\{.*?\}) -->")
+
+
+def last_state(texts: Sequence[str]) -> dict[str, Any] | None:
+    """The per-column state the latest report on the issue recorded (None: none found)."""
+    for text in reversed(texts):
+        found = _STATE_RE.findall(text or "")
+        if found:
+            try:
+                data = json.loads(found[-1])
+            except ValueError:
+                continue
+            if isinstance(data, dict):
+                return data
+    return None
+
+
+def changes(before: Mapping[str, Any] | None, drift: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Columns that started drifting, stopped, or still drift, since the last report."""
+    now = {str(c["column"]): bool(c.get("drifted")) for c in drift.get("columns", [])}
+    was = {k: bool((v or {}).get("drifted")) for k, v in (before or {}).items()}
+    return {
+        "started": sorted(c for c, d in now.items() if d and not was.get(c)),
+        "stopped": sorted(c for c, d in now.items() if not d and was.get(c)),
+        "still": sorted(c for c, d in now.items() if d and was.get(c)),
+    }
+
+
+def again_body(
+    gh: GitHub,
+    full_name: str,
+    model: str,
+    issue: Mapping[str, Any],
+    report: str,
+    drift: Mapping[str, Any],
+) -> str:
+    """A re-detection's comment: what changed since the last report, and the retraining PR."""
+    number = int(issue["number"])
+    texts = [str(issue.get("body") or "")]
+    texts += [
+        str(c.get("body") or "") for c in gh.pages(f"/repos/{full_name}/issues/{number}/comments")
+    ]
+    before = last_state(texts)
+    retrain = open_retrain_prs(gh, full_name, model)
+    state = _STATE_RE.search(report)
+    return _render(
+        "flow_drift_again.md.j2",
+        d=drift,
+        changed=changes(before, drift) if before is not None else None,
+        retrain=retrain[0] if retrain else None,
+        report=report,
+        state=state.group(0) if state else "",
+        effects={str(c["column"]): effect_words(c.get("effect")) for c in drift.get("columns", [])},
+    )
 
 
 def client_from_environment(env: Mapping[str, str] | None = None) -> tuple[GitHub, str]:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.ml.drift import detect, opened
     from bot.ml.progress import steps
     from bot.ml.reference import live_reference
-    from bot.ml.render import render
+    from bot.ml.render import drift_markdown
     from bot.ml.tabular import table_format
 
     root = Path(args.repo).resolve()
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "drift.json").write_text(json.dumps(result, indent=2) + "\n")
-    body = render("drift_issue.md.j2", d=result, evidently_version=evidently.__version__)
+    body = drift_markdown(result, evidently.__version__)
     (out_dir / "drift.md").write_text(body)
     if args.json:
         print(json.dumps(result, indent=2))

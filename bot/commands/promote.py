@@ -23,6 +23,7 @@ from bot.commands.approve_comments import approve_intents
 from bot.commands.interface import Command
 from bot.commands.replies import Reply
 from bot.errors import InputError, UsageError
+from bot.incidents import freeze
 from bot.policy import gates
 from bot.policy.collect import promotion_evidence
 from bot.registry import audit, plan, schema, semver
@@ -174,6 +175,8 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     path = schema.stages_path(model)
     owners, where = rc.owners_of(path)
     found.append(checks.codeowners(owners, where, path, rc.default_branch))
+    found.append(checks.not_tampered(rc, model))
+    found.append(freeze.check(rc, model, stage))
     rule = policy.for_stage(stage)
     if pull is not None and head_sha is not None:
         approvals = checks.pr_approvals(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from bot.commands import approve, help, promote, retrain, rollback, status
+from bot.commands import approve, freeze, help, promote, retrain, rollback, status
 from bot.commands.interface import Command
 
 COMMANDS: tuple[Command, ...] = (
     promote.COMMAND,
     rollback.COMMAND,
     approve.COMMAND,
+    freeze.FREEZE,
+    freeze.UNFREEZE,
     retrain.COMMAND,
     status.COMMAND,
     help.command(lambda: COMMANDS),

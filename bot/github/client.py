@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import InputError
+from bot.github.cache import ConditionalCache
 from bot.github.retry import CountingRetry, RequestCounter
 
 if TYPE_CHECKING:
@@ -69,16 +70,19 @@ class GitHub:
         max_rate_limit_wait: float = 300.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        cache: ConditionalCache | None = None,
+        cache_scope: str = "token",
     ) -> None:
         self.api = api
         self.counter = counter
+        self._cache, self._cache_scope = cache, cache_scope
         self._max_rate_limit_wait = max_rate_limit_wait
         self._clock = clock
         self._sleep = sleep
         self._repos: dict[str, Repository] = {}
         self._lazy_api: Github | None = None
         self._remaining, self._reset = -1, 0.0  # as last announced by GitHub
-        self._pace(api.requester)
+        self._instrument(api.requester)
 
     def __repr__(self) -> str:
         return f"GitHub(base_url={self.api.requester.base_url!r}, requests={self.request_count})"
@@ -104,7 +108,13 @@ class GitHub:
     def error_count(self) -> int:
         return self.counter.errors
 
-    # -- pacing ------------------------------------------------------------------------------
+    # -- pacing and conditional requests ------------------------------------------------------
+    def _instrument(self, requester: Any) -> None:
+        if self._cache is not None:
+            # Instance attribute: PyGithub calls `self.requestJson` for every JSON request.
+            requester.requestJson = self._cache.wrap(self._cache_scope, requester.requestJson)
+        self._pace(requester)
+
     def _pace(self, requester: Any) -> None:
         """Make every request of this requester wait out a spent primary rate limit first.
 
@@ -186,7 +196,7 @@ class GitHub:
             if self._lazy_api is None:
                 # Same retry (and so the same request counter); objects fetched on first use.
                 self._lazy_api = self.api.withLazy(True)
-                self._pace(self._lazy_api.requester)
+                self._instrument(self._lazy_api.requester)
             found = self._lazy_api.get_repo(full_name)
             self._repos[full_name] = found
         return found
@@ -307,6 +317,7 @@ class GitHubClientFactory:
         token_refresh_margin: float = TOKEN_REFRESH_MARGIN,
         user_agent: str = "mlbot",
         clock: Callable[[], float] = time.time,
+        cache: ConditionalCache | bool | None = True,
     ) -> None:
         if app_id is not None and private_key:
             self._mode = "app"
@@ -330,6 +341,9 @@ class GitHubClientFactory:
         self.token_refresh_margin = token_refresh_margin
         self.user_agent = user_agent
         self._clock = clock
+        # Shared by every client this factory hands out, kept apart per installation;
+        # False turns conditional requests off (the benchmarks' baseline).
+        self.cache = ConditionalCache() if cache is True else None if cache is False else cache
         self._tokens: dict[int, _CachedToken] = {}
         self._lock = threading.Lock()
         # Requests spent fetching installation tokens (not charged to any job).
@@ -377,11 +391,34 @@ class GitHubClientFactory:
                     "through an installation"
                 )
             auth = Auth.Token(self.installation_token(int(installation_id)))
+            scope = f"installation:{int(installation_id)}"
         else:
             assert self._token is not None
             auth = Auth.Token(self._token)
+            scope = "token"
         api = Github(auth=auth, **self._common(counter))
-        return GitHub(api, counter, max_rate_limit_wait=self.max_rate_limit_wait, clock=self._clock)
+        return GitHub(
+            api,
+            counter,
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            clock=self._clock,
+            cache=self.cache,
+            cache_scope=scope,
+        )
+
+    def installation_of(self, full_name: str) -> int | None:
+        """The App's installation on a repository (None with a plain token): for work that
+        comes without a webhook, such as an alert."""
+        if self._mode != "app":
+            return None
+        from github import Auth, GithubIntegration
+
+        assert self.app_id is not None and self._private_key is not None
+        owner, _, name = full_name.partition("/")
+        integration = GithubIntegration(
+            auth=Auth.AppAuth(self.app_id, self._private_key), **self._common(self.token_counter)
+        )
+        return int(integration.get_repo_installation(owner, name).id)
 
     def installation_token(self, installation_id: int) -> str:
         """An installation access token, reused until `token_refresh_margin` before expiry."""

@@ -103,6 +103,28 @@ class DriftPolicy(_Strict):
     labels: list[str] = Field(default_factory=lambda: ["mlbot:drift"])
 
 
+class AutoRollback(_Strict):
+    """Which alerts roll a stage back at once, with no person asked (`bot.incidents`)."""
+
+    when: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels the alert must carry, e.g. {severity: critical}; empty: any alert.",
+    )
+    live_for_at_most_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Only a version that went live this recently is rolled back by itself.",
+    )
+
+
+class IncidentsPolicy(_Strict):
+    """What an incident (an alert from Alertmanager) makes mlbot do; off by default."""
+
+    auto_rollback: AutoRollback | None = Field(
+        default=None, description="Roll back on a matching alert; null: a person decides."
+    )
+
+
 class ReportPolicy(_Strict):
     """How the PR comment writes numbers (display only: no gate reads this)."""
 
@@ -125,6 +147,12 @@ class ReportPolicy(_Strict):
 
 class RegistrationPolicy(_Strict):
     bump: Literal["major", "minor", "patch"] = "minor"
+    writers: list[str] = Field(
+        default_factory=list,
+        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushed commits "
+        "may add version records; any other change to registry/ not made by mlbot is "
+        "reported as tampering.",
+    )
     history_limit: int = Field(default=20, ge=1, le=1000)
 
 
@@ -142,6 +170,7 @@ class Policy(_Strict):
     rollback: RollbackPolicy = Field(default_factory=RollbackPolicy)
     evidence: EvidencePolicy = Field(default_factory=EvidencePolicy)
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
+    incidents: IncidentsPolicy = Field(default_factory=IncidentsPolicy)
     registration: RegistrationPolicy = Field(default_factory=RegistrationPolicy)
     report: ReportPolicy = Field(default_factory=ReportPolicy)
 

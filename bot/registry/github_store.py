@@ -415,18 +415,15 @@ class GitHubStore:
         if parent is not None:
             body["base_tree"] = self._tree_sha(parent)
         tree = self._call("POST", "/git/trees", body)["sha"]
-        person = {"name": author.name, "email": author.email, "date": _iso(now)}
-        commit = self._call(
-            "POST",
-            "/git/commits",
-            {
-                "message": change.message,
-                "tree": tree,
-                "parents": [parent] if parent else [],
-                "author": person,
-                "committer": person,
-            },
-        )["sha"]
+        request: dict[str, Any] = {
+            "message": change.message,
+            "tree": tree,
+            "parents": [parent] if parent else [],
+        }
+        if not author.github_app:
+            person = {"name": author.name, "email": author.email, "date": _iso(now)}
+            request.update(author=person, committer=person)
+        commit = self._call("POST", "/git/commits", request)["sha"]
         self._move_branch(parent, commit)
         self._trees.pop(commit, None)
 

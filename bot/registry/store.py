@@ -21,6 +21,9 @@ class StaleHead(Exception):
 class Identity:
     name: str
     email: str
+    # The GitHub App itself: its API commits carry no author of ours, so that GitHub
+    # signs them (verified) and a pushed commit cannot pass for one of mlbot's.
+    github_app: bool = False
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

@@ -1,4 +1,4 @@
-"""The bot's HTTP face: `POST /webhook`, `/healthz`, `/readyz`, `/metrics`.
+"""The bot's HTTP face: `POST /webhook`, `POST /alerts`, `/healthz`, `/readyz`, `/metrics`.
 
 `POST /webhook` is served by `bot.server.endpoint.WebhookEndpoint`, a raw ASGI
 callable the app calls before any FastAPI machinery (see `BotApp`); the other
@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from bot import __version__
 from bot.server.admission import Routes
+from bot.server.alerts import AlertEndpoint
 from bot.server.children import DEFAULT_ROUTER, load_router
 from bot.server.endpoint import Receive, Scope, Send, WebhookEndpoint
 from bot.server.github_clients import default_github_factory
@@ -86,7 +87,7 @@ def create_app(
         settings.store_location(),
         intake_sync=settings.queue_sync,
         lease_seconds=settings.lease_seconds,
-        connections=2 if worker_process else settings.workers + 4,
+        connections=2 if worker_process else 2 * settings.workers + 4,
     )
     metrics = Metrics()
     metrics.watch_queue(store.counts)
@@ -161,6 +162,12 @@ def create_app(
 
     # Plain Starlette routes: no dependency injection or body parsing.
     app.router.routes.append(Route("/webhook", app.webhook, methods=["POST"]))
+    alert_endpoint = AlertEndpoint(settings, intake, metrics)
+
+    async def alerts(request: Request) -> Response:
+        return await alert_endpoint(request)
+
+    app.add_route("/alerts", alerts, methods=["POST"])
     app.add_route("/healthz", healthz, methods=["GET"])
     app.add_route("/readyz", readyz, methods=["GET"])
     app.add_route("/metrics", metrics_endpoint, methods=["GET"])

@@ -14,7 +14,7 @@ def default_github_factory(settings: Settings) -> GitHubFactory:
     lock = threading.Lock()
     built: list[Any] = []
 
-    def for_installation(installation_id: int | None) -> Any:
+    def factory() -> Any:
         with lock:
             if not built:
                 from bot.github.client import GitHubClientFactory
@@ -28,6 +28,14 @@ def default_github_factory(settings: Settings) -> GitHubFactory:
                         token=token,
                     )
                 )
-        return built[0].for_installation(installation_id)
+        return built[0]
 
+    def for_installation(installation_id: int | None) -> Any:
+        return factory().for_installation(installation_id)
+
+    def for_repository(full_name: str) -> Any:
+        return factory().for_installation(factory().installation_of(full_name))
+
+    # Alerts name a repository, not an installation (`bot.webhooks.handlers.incidents`).
+    for_installation.for_repository = for_repository  # type: ignore[attr-defined]
     return for_installation

@@ -78,5 +78,19 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.deliveries_recovered = Counter(
+            "mlbot_deliveries_recovered",
+            "Failed deliveries found in the App's delivery log, by outcome (redelivered).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.alerts = Counter(
+            "mlbot_alerts",
+            "Alerts received on POST /alerts, by outcome (queued, duplicate, unlabelled,"
+            " unauthorized, bad_request, unavailable).",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def watch_queue(self, counts: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_QueueDepth(counts))

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         default=None,
         description="Webhook secret; several, comma separated, while rotating.",
     )
+    alert_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token Alertmanager sends to POST /alerts; several, comma separated,"
+            " while rotating. Unset: /alerts refuses everything."
+        ),
+    )
     app_id: int | None = Field(default=None, description="GitHub App id.")
     private_key: SecretStr | None = Field(default=None, description="GitHub App private key (PEM).")
     private_key_path: Path | None = Field(default=None, description="File holding the PEM key.")
@@ -65,6 +72,14 @@ class Settings(BaseSettings):
         ge=1,
         le=3600,
         description="How long a running job is its replica's without a renewal.",
+    )
+    recovery_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "How often the App's delivery log is checked for deliveries that failed"
+            " (also on start); 0 turns it off."
+        ),
     )
     max_attempts: int = Field(default=5, ge=1, le=100, description="Tries before dead-letter.")
     retry_base_seconds: float = Field(default=2.0, ge=0, description="First retry delay.")
@@ -102,6 +117,13 @@ class Settings(BaseSettings):
         parts = self.webhook_secret.get_secret_value().split(",")
         return [p.strip().encode() for p in parts if p.strip()]
 
+    def alert_tokens(self) -> list[bytes]:
+        """Every accepted bearer token of `POST /alerts`, as bytes; empty when none is set."""
+        if self.alert_token is None:
+            return []
+        parts = self.alert_token.get_secret_value().split(",")
+        return [p.strip().encode() for p in parts if p.strip()]
+
     def require_webhook_secret(self) -> None:
         """Refuse to run a server that would accept unsigned deliveries."""
         if not self.webhook_secrets():
@@ -129,7 +151,7 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret value configured, so log output can be scrubbed of them."""
-        values = [s.decode() for s in self.webhook_secrets()]
+        values = [s.decode() for s in (*self.webhook_secrets(), *self.alert_tokens())]
         if self.github_token is not None:
             values.append(self.github_token.get_secret_value())
         with contextlib.suppress(InputError):  # an unusable setting is refused elsewhere

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from bot.server.errors import is_transient, retry_after
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
+from bot.server.recovery import Recovery
 from bot.server.settings import Settings
 from bot.server.store.jobs import DEAD, DONE, QUEUED, Job, JobStore, Outcome
 from bot.webhooks.context import GitHubFactory, JobContext
@@ -90,11 +91,15 @@ class WorkerPool:
         self._upkeep_every = settings.lease_seconds / 3
         self._next_upkeep = 0.0
         self._unlisten: Callable[[], None] = lambda: None
+        self._recovery: Recovery | None = None
 
     def start(self) -> None:
         self._recover()
         self._next_upkeep = time.monotonic() + self._upkeep_every
         self._unlisten = self._store.listen(self.wake)
+        if Recovery.wanted(self._settings):
+            self._recovery = Recovery(self._settings, self._store, self._metrics)
+            self._recovery.start()
         self._stopping = False
         self._woken = True
         for n in range(self._settings.workers):
@@ -117,6 +122,8 @@ class WorkerPool:
     def stop(self, timeout: float = 10.0) -> None:
         """Let running jobs finish (up to timeout); one still running is resumed next start."""
         self._unlisten()
+        if self._recovery is not None:
+            self._recovery.stop()
         with self._cond:
             self._stopping = True
             self._stop_deadline = time.monotonic() + timeout

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.incidents.alerts import ALERT_EVENT, Alert
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -311,6 +313,15 @@ class PushEvent(WebhookEvent):
     pusher: dict[str, Any] | None = None
 
 
+class AlertEvent(WebhookEvent):
+    """Not GitHub's: one Alertmanager alert, as `POST /alerts` stores it (`bot.incidents`)."""
+
+    alert: Alert
+    groupKey: str
+    receiver: str = ""
+    externalURL: str = ""
+
+
 EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "issue_comment": IssueCommentEvent,
     "issues": IssuesEvent,
@@ -324,6 +335,7 @@ EVENT_MODELS: dict[str, type[WebhookEvent]] = {
     "installation": InstallationEvent,
     "ping": PingEvent,
     "push": PushEvent,
+    ALERT_EVENT: AlertEvent,
 }
 
 

@@ -19,6 +19,7 @@ from bot.webhooks.context import JobContext
 from bot.webhooks.payloads import WebhookEvent
 
 Handler = Callable[[Any, JobContext], None]
+OWN_KIND_PREFIX = "mlbot_"
 
 
 class Router:
@@ -58,8 +59,12 @@ class Router:
         return list(self._routes)
 
     def events(self) -> set[str]:
-        """Every event some handler listens to: what the App must subscribe to."""
-        return {event for event, _ in self._routes}
+        """Every GitHub event some handler listens to: what the App must subscribe to.
+
+        Job kinds of mlbot's own (`mlbot_…`, e.g. an alert from `POST /alerts`) are
+        routed too but are not GitHub's: `POST /webhook` never takes them.
+        """
+        return {event for event, _ in self._routes if not event.startswith(OWN_KIND_PREFIX)}
 
     def dispatch(self, payload: WebhookEvent, ctx: JobContext) -> int:
         """Run every handler for the event in order; returns how many ran."""

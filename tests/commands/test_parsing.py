@@ -63,7 +63,16 @@ def test_approve_retrain_status_and_help() -> None:
 def test_help_is_generated_from_every_command_in_the_table() -> None:
     entries = help.entries(table.COMMANDS)
     assert [e["name"] for e in entries] == table.names()
-    assert table.names() == ["promote", "rollback", "approve", "retrain", "status", "help"]
+    assert table.names() == [
+        "promote",
+        "rollback",
+        "approve",
+        "freeze",
+        "unfreeze",
+        "retrain",
+        "status",
+        "help",
+    ]
     for command in table.COMMANDS:
         assert command.usage.startswith(f"/{command.name}")
         assert command.who and command.summary and command.examples

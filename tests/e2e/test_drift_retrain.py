@@ -115,7 +115,7 @@ def test_drift_opens_one_issue_and_the_bot_opens_one_retraining_pr(
     assert issue.user == ACTIONS
     assert set(issue.labels) == {"mlbot:drift", "model:cancer"}
     assert issue.title.startswith("Data drift: cancer (3 of 3 columns), production v1.1.0")
-    assert "Data drift detected" in (issue.body or "")
+    assert "cancer: data drift in 3 columns of 3" in (issue.body or "")
 
     [pr] = retrain_prs(world)
     assert pr.user == BOT and pr.state == "open"

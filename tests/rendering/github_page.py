@@ -133,7 +133,7 @@ class Rendered:
         """Every table: its header cells and the cell count of each body row."""
         return self.page.evaluate(
             """() => [...document.querySelectorAll('article table')].map(t => ({
-              header: [...t.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+              header: [...t.querySelectorAll('thead th')].map(th => th.textContent.trim()),
               rows: [...t.querySelectorAll('tbody tr')].map(tr => tr.children.length),
               summary: (t.closest('details')?.querySelector('summary')?.innerText || '').trim(),
             }))"""

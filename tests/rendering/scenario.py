@@ -120,7 +120,9 @@ def run_drift(world: World, tmp: Path, env: Callable[[str, str], None]) -> int:
             capture_output=True,
         )
     reference, current = drift_frames(tmp)
-    env("GITHUB_TOKEN", world.sim.workflow_token(REPO))  # may label, as GITHUB_TOKEN may
+    # A workflow's GITHUB_TOKEN writes issues (and so sets their labels).
+    world.sim.add_collaborator(REPO, ACTIONS, "write")
+    env("GITHUB_TOKEN", world.sim.add_token(ACTIONS))
     env("GITHUB_REPOSITORY", REPO)
     env("GITHUB_API_URL", world.sim.url)
     env("GITHUB_SERVER_URL", "https://github.com")
@@ -203,7 +205,9 @@ def play(world: World, tmp: Path, env: Callable[[str, str], None]) -> Bodies:
     # Drift: the real CLI opens the issue; the bot opens the retraining PR; a re-detection.
     assert run_drift(world, tmp, env) == 1
     world.settle()
-    [issue] = [i for i in world.sim.issues(REPO) if i.pull is None and "mlbot:drift" in i.labels]
+    found = [i for i in world.sim.issues(REPO) if i.pull is None and "mlbot:drift" in i.labels]
+    assert len(found) == 1, [(i.number, i.pull is None, i.labels) for i in world.sim.issues(REPO)]
+    issue = found[0]
     out.add("drift-issue", issue.body)
     retrain = [
         i

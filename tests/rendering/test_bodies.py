@@ -175,3 +175,27 @@ def test_help_is_one_table_and_help_command_gives_the_details(
     one = rendered["help-promote"]
     assert one.first_line().startswith("ℹ️ /promote [model] [version] [to stage] — Promote")
     assert one.table_headers() == [["Example", "What it does"]]
+
+
+def test_the_drift_issue_puts_drifted_columns_first_with_test_statistic_and_effect(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["drift-issue"]
+    assert page.first_line().startswith("⚠️ cancer: data drift in 3 columns of 4 (75.0%)")
+    header = ["Test", "Statistic", "Threshold", "Effect"]
+    assert page.table_headers()[:2] == [["Drifted column", *header], ["Column", *header]]
+    assert page.summaries() == ["1 column without drift", "Data and method"]
+    assert "standard deviations" in page.text and "/tmp/" not in page.markdown
+    links = page.page.evaluate("() => [...document.querySelectorAll('article a')].map(a => a.href)")
+    assert links == ["https://github.com/acme/models/actions/runs/4242"]
+
+
+def test_a_re_detection_says_what_changed_and_points_at_the_retraining_pr(
+    bodies: Bodies, rendered: dict[str, Rendered]
+) -> None:
+    page = rendered["drift-again"]
+    assert page.first_line().startswith("Drift found again")
+    assert "still drifting: mean_area, mean_radius, mean_texture" in page.text
+    assert re.search(r"The retraining pull request #\d+ is open", page.text)
+    assert "/retrain" not in page.text
+    assert "| Drifted column |" not in page.markdown  # not the whole report again

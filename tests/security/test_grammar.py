@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.security.attacks import World
 
 # CommonMark (and GitHub) end a line only at \n, \r\n or \r; Python's str.splitlines also
@@ -11,11 +9,11 @@ from tests.security.attacks import World
 NOT_LINE_ENDINGS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e"]
 
 
-@pytest.mark.parametrize("sep", NOT_LINE_ENDINGS, ids=lambda s: f"U+{ord(s):04X}")
-def test_a_unicode_separator_does_not_lift_a_command_out_of_a_quote(world: World, sep) -> None:
+def test_a_unicode_separator_does_not_lift_a_command_out_of_a_quote(world: World) -> None:
     issue = world.issue()
     before = world.main_sha()
-    world.comment(issue, f"> someone said{sep}/rollback cancer because quoted", user="bob")
+    for sep in NOT_LINE_ENDINGS:  # one comment each
+        world.comment(issue, f"> someone said{sep}/rollback cancer because quoted", user="bob")
     world.settle()
     assert world.main_sha() == before
     assert world.command_replies(issue) == []
@@ -30,33 +28,23 @@ def test_a_unicode_separator_does_not_lift_a_command_out_of_a_fence(world: World
     assert world.command_replies(issue) == []
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "```\n/rollback cancer\n```",
-        "~~~~\n/rollback cancer\n~~~~",
-        "    /rollback cancer",
-        "> /rollback cancer",
-        "<!-- /rollback cancer -->",
-        "<!--\n/rollback cancer\n-->",
-        "text /rollback cancer",
-        "`/rollback cancer`",
-    ],
-    ids=[
-        "fence",
-        "tilde-fence",
-        "indented",
-        "quote",
-        "html-comment",
-        "html-comment-lines",
-        "mid-line",
-        "inline-code",
-    ],
-)
-def test_commands_in_code_quotes_or_comments_never_run(world: World, body: str) -> None:
+HIDDEN = [
+    "```\n/rollback cancer\n```",  # fence
+    "~~~~\n/rollback cancer\n~~~~",  # tilde fence
+    "    /rollback cancer",  # indented code
+    "> /rollback cancer",  # quote
+    "<!-- /rollback cancer -->",  # HTML comment
+    "<!--\n/rollback cancer\n-->",  # HTML comment over lines
+    "text /rollback cancer",  # mid-line
+    "`/rollback cancer`",  # inline code
+]
+
+
+def test_commands_in_code_quotes_or_comments_never_run(world: World) -> None:
     issue = world.issue()
     before = world.main_sha()
-    world.comment(issue, body, user="bob")
+    for body in HIDDEN:
+        world.comment(issue, body, user="bob")
     world.settle()
     assert world.main_sha() == before
     assert world.command_replies(issue) == []

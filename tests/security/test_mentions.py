@@ -4,36 +4,36 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.security.attacks import World, outside_code
 
 MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][\w-]*(?:/[\w-]+)?")
 LINK = re.compile(r"(?<![\w`&])#\d+\b")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "/promote @acme/ml-leads",
-        "/rollback cancer to @alice",
-        "/status @bob",
-        "/help @dave",
-        "/approve @alice",
-        "/retrain @acme/ml-leads",
-        "/promote cancer v1.2.0 to @alice",
-        "/promot @bob",
-        "/status #1",
-    ],
-)
-def test_usage_replies_do_not_mention_or_link_what_the_user_wrote(world: World, body) -> None:
+ECHOED = [
+    "/promote @acme/ml-leads",
+    "/rollback cancer to @alice",
+    "/status @bob",
+    "/help @dave",
+    "/approve @alice",
+    "/retrain @acme/ml-leads",
+    "/promote cancer v1.2.0 to @alice",
+    "/promot @bob",
+    "/status #1",
+]
+
+
+def test_usage_replies_do_not_mention_or_link_what_the_user_wrote(world: World) -> None:
     issue = world.issue()
-    world.comment(issue, body, user="mallory")
+    for body in ECHOED:
+        world.comment(issue, body, user="mallory")
     world.settle()
-    reply = world.last_reply(issue)
-    visible = outside_code(reply).replace("@mallory", "")
-    assert not MENTION.search(visible), reply
-    assert not LINK.search(visible.replace(f"#{issue}", "")), reply
+    replies = world.command_replies(issue)
+    assert len(replies) == len(ECHOED)
+    for reply in replies:
+        visible = outside_code(reply).replace("@mallory", "")
+        assert not MENTION.search(visible), reply
+        assert not LINK.search(visible.replace(f"#{issue}", "")), reply
 
 
 def test_a_rollback_reason_does_not_mention_anyone(world: World) -> None:

@@ -50,12 +50,18 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-@contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn in a thread; yields its base URL."""
+def bound_socket() -> socket.socket:
+    """A loopback socket with a port, not yet listening: connecting to it is refused."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def live_server(app: Any, sock: socket.socket | None = None) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread (on `sock`, if given); yields its base URL."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)

@@ -154,5 +154,5 @@ print(json.dumps(sorted(sys.modules)))
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
-    heavy = {"mlflow", "evidently", "dvc", "sklearn", "pandas"} & loaded
+    heavy = {"mlflow", "evidently", "dvc", "sklearn", "pandas", "psycopg"} & loaded
     assert heavy == set()

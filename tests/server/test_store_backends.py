@@ -204,3 +204,24 @@ def test_a_failed_write_releases_the_model(replica):
 
 def test_the_store_answers_its_health_check(replica):
     assert replica().ping()
+
+
+def test_one_replica_asks_for_a_missed_delivery_and_again_only_much_later(replica):
+    stores = [replica(), replica(), replica()]
+    now = time.time()
+    winners = []
+    start = threading.Barrier(len(stores))
+
+    def ask(store: JobStore) -> None:
+        start.wait()
+        winners.append(store.claim_redelivery("guid-1", now=now))
+
+    threads = [threading.Thread(target=ask, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(winners) == [False, False, True]
+    assert not stores[0].claim_redelivery("guid-1", now=now + 60, again_after=600)
+    assert stores[1].claim_redelivery("guid-1", now=now + 601, again_after=600)
+    assert stores[2].claim_redelivery("guid-2", now=now)

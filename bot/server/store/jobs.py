@@ -127,6 +127,15 @@ class JobStore(DeliveryStore, Protocol):
         """Call `wake` when another process stores jobs; returns a function that stops it."""
         ...
 
+    def claim_redelivery(
+        self, guid: str, now: float | None = None, again_after: float = 600.0
+    ) -> bool:
+        """True for the one caller, across replicas, that may ask GitHub to redeliver `guid`.
+
+        Asked again only `again_after` seconds later (the redelivery itself may fail).
+        """
+        ...
+
 
 class Conveniences:
     """One-job forms of the batch methods, for tests and tools; mixed into each backend."""

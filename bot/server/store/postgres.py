@@ -294,6 +294,20 @@ class PostgresStore(Conveniences):
                 log.warning("lost the database's notifications; listening again")
                 stopping.wait(1.0)
 
+    def claim_redelivery(
+        self, guid: str, now: float | None = None, again_after: float = 600.0
+    ) -> bool:
+        now = now_or(now)
+        with self._pool.connection() as conn:
+            return bool(
+                conn.execute(
+                    "INSERT INTO mlbot_redeliveries VALUES (%s, %s) ON CONFLICT (guid) DO UPDATE"
+                    " SET requested_at = excluded.requested_at"
+                    " WHERE mlbot_redeliveries.requested_at < %s RETURNING guid",
+                    (guid, now, now - again_after),
+                ).fetchall()
+            )
+
     # -- inspection -----------------------------------------------------------
 
     def counts(self) -> dict[str, int]:

@@ -58,6 +58,13 @@ MIGRATIONS: tuple[str, ...] = (
         REFERENCING NEW TABLE AS inserted
         FOR EACH STATEMENT EXECUTE FUNCTION mlbot_jobs_stored();
     """,
+    # 3: the deliveries some replica asked GitHub to send again.
+    """
+    CREATE TABLE mlbot_redeliveries (
+        guid         text PRIMARY KEY,
+        requested_at double precision NOT NULL
+    );
+    """,
 )
 VERSION = len(MIGRATIONS)
 # pg_advisory_lock key of "migrating mlbot's schema" (any fixed 64-bit number).

@@ -351,6 +351,21 @@ class SqliteStore(Conveniences):
         # One replica: its intake wakes its workers directly.
         return lambda: None
 
+    def claim_redelivery(
+        self, guid: str, now: float | None = None, again_after: float = 600.0
+    ) -> bool:
+        now = now_or(now)
+        conn = self._conn()
+        with self._write:
+            return bool(
+                conn.execute(
+                    "INSERT INTO redeliveries VALUES (?, ?) ON CONFLICT (guid) DO UPDATE"
+                    " SET requested_at = excluded.requested_at"
+                    " WHERE redeliveries.requested_at < ? RETURNING guid",
+                    (guid, now, now - again_after),
+                ).fetchall()
+            )
+
     # -- inspection -----------------------------------------------------------
 
     def counts(self) -> dict[str, int]:

@@ -6,6 +6,7 @@ The jobs file's `PRAGMA user_version` says which steps it has had:
   column or in a table `payloads`); those deliveries move to the inbox.
 - 1: two files, states only in `jobs`.
 - 2: jobs carry their owner and lease (`owner`, `lease_until`).
+- 3: `redeliveries`, the deliveries this store asked GitHub to send again.
 Each step runs under the file's write lock (BEGIN IMMEDIATE) and checks again
 what it finds, so processes opening the store at once upgrade it once.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 
-VERSION = 2
+VERSION = 3
 
 # AUTOINCREMENT: a pruned seq is never handed out again, so a job row can
 # never meet another delivery's payload.
@@ -76,6 +77,11 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
             if "lease_until" not in columns:
                 conn.execute("ALTER TABLE jobs ADD COLUMN lease_until REAL")
+        if version < 3:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS redeliveries"
+                " (guid TEXT PRIMARY KEY, requested_at REAL NOT NULL)"
+            )
         conn.execute(f"PRAGMA user_version = {VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -11,7 +11,9 @@ from bot.webhooks.handlers import (
     commands,
     deployments,
     drift,
+    incidents,
     ping,
+    registry_push,
     workflow_runs,
 )
 from bot.webhooks.router import Router
@@ -23,5 +25,7 @@ router = Router(
     check_run_buttons.router,
     deployments.router,
     drift.router,
+    incidents.router,
     commands.router,
+    registry_push.router,
 )

@@ -1,0 +1,49 @@
+"""The model's tamper issue: registry changes mlbot did not make, reported where owners look.
+
+One open issue per model (labels `mlbot:tamper` and `model:<name>`); a later
+finding is a comment on it. While it is open, promotions of the model are
+frozen (`frozen_by`); a code owner who has checked the change closes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot import rendering
+from bot.registry.tamper import Finding
+
+if TYPE_CHECKING:
+    from bot.github.client import GitHub
+
+TAMPER_LABEL = "mlbot:tamper"
+
+
+def open_issues(gh: GitHub, full_name: str, model: str) -> list[dict[str, Any]]:
+    issues = gh.pages(
+        f"/repos/{full_name}/issues",
+        {"labels": f"{TAMPER_LABEL},model:{model}", "state": "open", "direction": "asc"},
+    )
+    return sorted((i for i in issues if not i.get("pull_request")), key=lambda i: int(i["number"]))
+
+
+def report(gh: GitHub, full_name: str, model: str, findings: Sequence[Finding], branch: str) -> int:
+    """Open the model's tamper issue naming every finding, or comment on the open one."""
+    body = rendering.render(
+        "bot.chatops", "flow_tamper.md.j2", model=model, findings=findings, branch=branch
+    )
+    existing = open_issues(gh, full_name, model)
+    if existing:
+        number = int(existing[0]["number"])
+        gh.rest("POST", f"/repos/{full_name}/issues/{number}/comments", body={"body": body})
+        return number
+    created = gh.rest(
+        "POST",
+        f"/repos/{full_name}/issues",
+        body={
+            "title": f"registry: {model} changed on {branch} without mlbot",
+            "body": body,
+            "labels": [TAMPER_LABEL, f"model:{model}"],
+        },
+    )
+    return int(created["number"])
