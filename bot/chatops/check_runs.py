@@ -249,6 +249,11 @@ def started(
         return []
     out = []
     with head_lock(rc, head):
+        # A run's completion precedes its `completed` delivery: if it has completed, that
+        # delivery judges it (or has), and an `in_progress` now would never be finished.
+        now = rc.call("GET", rc.repo_path(f"/actions/runs/{int(run['id'])}"))
+        if now.get("status") == "completed":
+            return []
         existing = ours(rc, head, app_id)
         for model in models:
             old = existing.get(model)
@@ -300,10 +305,13 @@ def _completed(
     for model in models:
         ev = found.get(model)
         old = existing.get(model)
-        if ev is None and old is None:
-            continue  # the workflow is not about this model in this run
         if old is not None and _run_id(old) > int(run["id"]):
             continue  # a newer run of the same head reported already
+        if ev is None and not _touches(rc, pull, model):
+            if old is not None and _run_id(old) == int(run["id"]):
+                # Announced as in progress; the PR changes nothing under the model's path.
+                out.append(publish(rc, _untouched(rc, model, head, run), old))
+            continue
         evidence = Evaluated(
             ev.evaluation if ev else None,
             int(run["id"]),
@@ -314,6 +322,46 @@ def _completed(
         judged = judge(rc, model, evidence, pull=pull, head_sha=head)
         out.append(publish(rc, finish(rc, judged), old))
     return out
+
+
+def owns_a_model(rc: RepoContext, login: str) -> bool:
+    """Whether `login` is a code owner of some model's stages (whose review can count)."""
+    from bot.registry import schema
+
+    return any(
+        login.lower() in {o.lower() for o in rc.owners_of(schema.stages_path(model))[0]}
+        for model in rc.config.models
+    )
+
+
+def _touches(rc: RepoContext, pull: Mapping[str, Any], model: str) -> bool:
+    """Whether the PR changes a file under the model's `path` (the whole repo for ".")."""
+    files = rc.once(
+        f"pull-files:{pull['number']}",
+        lambda: [
+            str(f.get("filename") or "")
+            for f in rc.gh.pages(rc.repo_path(f"/pulls/{int(pull['number'])}/files"))
+        ],
+    )
+    root = rc.config.models[model].path.strip("/")
+    if root in ("", "."):
+        return True
+    return any(name == root or name.startswith(root + "/") for name in files)
+
+
+def _untouched(rc: RepoContext, model: str, head: str, run: Mapping[str, Any]) -> Report:
+    from bot.chatops.check_report import one_line
+
+    path = rc.config.models[model].path
+    return Report(
+        model,
+        head,
+        "neutral",
+        one_line(f"➖ mlbot · {model}: this pull request changes nothing under {path}"),
+        f"Workflow run {run['id']} evaluated no candidate of `{model}`, and this pull request "
+        f"changes no file under `{path}`: nothing to judge.",
+        external_id=str(run["id"]),
+    )
 
 
 def _run_id(check_run: Mapping[str, Any]) -> int:
@@ -352,6 +400,11 @@ def rejudge(
         out = []
         for model in models:
             found = evaluations.get(model)
+            if found is None and not _touches(rc, pull, model):
+                old = existing.get(model)
+                run = {"id": _run_id(old) if old else 0}
+                out.append(publish(rc, _untouched(rc, model, target, run), old, new=new))
+                continue
             evidence = Evaluated(found.document, found.run_id, found.run_url) if found else None
             judged = judge(rc, model, evidence, pull=pull, head_sha=head, report_on=target)
             out.append(publish(rc, finish(rc, judged), existing.get(model), new=new))

@@ -453,8 +453,11 @@ def update_for_pr(
     run: RunInfo | Mapping[str, Any] | None = None,
     default_branch: str | None = None,
     pull: Mapping[str, Any] | None = None,
+    reader: DefaultBranch | None = None,
 ) -> list[CommentOutcome]:
     """Post or update the metric comment(s) of PR `number`.
+
+    `reader`: the default branch as already read in this job (by the check runs, say).
 
     `run`: the completed workflow run to read (a `RunInfo` or the run's JSON);
     None (as for `/status`) takes the newest completed run of the PR's head
@@ -480,7 +483,8 @@ def update_for_pr(
     branch = default_branch or str(
         ((pull.get("base") or {}).get("repo") or {}).get("default_branch") or "main"
     )
-    repo = DefaultBranch(gh, full_name, branch)
+    repo = reader if reader is not None and reader.branch == branch else None
+    repo = repo or DefaultBranch(gh, full_name, branch)
     if repo.config is None:
         return [
             CommentOutcome(
@@ -563,7 +567,12 @@ def pulls_of_run(gh: GitHub, full_name: str, event: WorkflowRunEvent) -> list[di
 
 
 def update_for_workflow_run(
-    gh: GitHub, event: WorkflowRunEvent, *, bot_login: str
+    gh: GitHub,
+    event: WorkflowRunEvent,
+    *,
+    bot_login: str,
+    reader: DefaultBranch | None = None,
+    pulls: list[dict[str, Any]] | None = None,
 ) -> list[CommentOutcome]:
     """`workflow_run.completed`: the metric comment of every PR the run evaluated."""
     run = event.workflow_run
@@ -576,7 +585,7 @@ def update_for_workflow_run(
         run.id, run.head_sha, run.html_url, run.name, run.path, run.conclusion, run.event
     )
     outcomes: list[CommentOutcome] = []
-    for pull in pulls_of_run(gh, repo.full_name, event):
+    for pull in pulls if pulls is not None else pulls_of_run(gh, repo.full_name, event):
         outcomes += update_for_pr(
             gh,
             repo.full_name,
@@ -585,6 +594,7 @@ def update_for_workflow_run(
             run=info,
             default_branch=repo.default_branch,
             pull=pull,
+            reader=reader,
         )
     return outcomes
 

@@ -42,6 +42,9 @@ class JobContext:
     # Every event the running router handles (what the App should subscribe to).
     handled_events: frozenset[str] = frozenset()
     model_lock: ModelLock = field(default=_unlocked, repr=False)
+    # What the handlers of this one job share (the default branch as read, the run's PRs),
+    # so a second handler of the same delivery does not ask GitHub again.
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def github(self) -> Any:

@@ -108,9 +108,16 @@ def test_a_missing_evaluation_fails_the_check_rather_than_passing_it(world: Worl
         head_branch="improve-cancer",
         pull_numbers=[pr],
         artifacts={},  # the PR's workflow skipped the evaluation
+        conclusion=None,
     )
     world.settle()
+    assert check(world, head).status == "in_progress"
+    world.sim.complete_workflow_run(max(world.sim.workflow_runs))
+    world.settle()
     assert check(world, head).conclusion == "failure"
+    # The same workflow evaluates churn, which this PR does not change: nothing to judge.
+    untouched = check(world, head, "mlbot / churn")
+    assert untouched.conclusion == "neutral" and "models/churn" in untouched.output["title"]
 
 
 def test_re_run_judges_again_as_a_new_check_run(world: World) -> None:

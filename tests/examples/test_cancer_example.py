@@ -118,7 +118,7 @@ def test_evaluate_promote_rollback_and_broken_production_artifacts(repo, capsys)
     assert first["production"] is None
     assert "no live baseline" in json.dumps(first["verdict"])
     report = (repo / "evaluation.md").read_text()
-    assert "`cancer`" in report and "no production version" in report
+    assert "cancer candidate passes" in report and "nothing in production yet" in report
     assert (
         mlbot(repo, "registry", "register", MODEL, "--candidate", str(repo / "candidate.json")) == 0
     )
@@ -190,6 +190,10 @@ def test_evaluate_promote_rollback_and_broken_production_artifacts(repo, capsys)
     assert "live in | production" in card
     assert "Decision support" in card and "synthetic" in card
     assert record.lineage.mlflow_run_id in card
+    # The evaluation is the retrained candidate's, not v0.1.0's: the card leaves it out.
+    assert "The evaluation given is of another artifact (sha256 " in card
+    assert "## Evaluation of" not in card
+    assert "| Metric | Value | Measured on | Gate |" in card and "| holdout |" in card
 
 
 def test_drift_against_the_live_versions_reference_data(repo, tmp_path, capsys):
@@ -219,4 +223,4 @@ def test_drift_against_the_live_versions_reference_data(repo, tmp_path, capsys):
     assert data["reference"] == "data/train.csv"
     assert data["dataset_drift"] and "target" not in {c["column"] for c in data["columns"]}
     body = (out / "drift.md").read_text()
-    assert "`cancer`" in body and "v0.1.0" in body and "sampling" in body
+    assert "cancer: data drift in" in body and "v0.1.0" in body and "sampling" in body

@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bot.webhooks.handlers.shared import repo_context, run_pulls
 from bot.webhooks.payloads import (
     CheckRunEvent,
     MergeGroupEvent,
@@ -21,24 +22,10 @@ from bot.webhooks.router import Router
 
 if TYPE_CHECKING:
     from bot.chatops.check_runs import Posted
-    from bot.chatops.context import RepoContext
     from bot.webhooks.context import JobContext
 
 router = Router()
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
-
-
-def repo_context(ctx: JobContext, event: Any) -> RepoContext:
-    from bot.chatops.context import RepoContext
-
-    repo = event.repository
-    return RepoContext(
-        ctx.github,
-        repo.full_name,
-        repo.default_branch or "main",
-        ctx.settings.bot_login,
-        model_lock=ctx.model_lock,
-    )
 
 
 def _log(ctx: JobContext, what: str, posted: list[Posted]) -> None:
@@ -54,12 +41,6 @@ def _log(ctx: JobContext, what: str, posted: list[Posted]) -> None:
         )
 
 
-def _pulls(ctx: JobContext, event: WorkflowRunEvent) -> list[dict[str, Any]]:
-    from bot.chatops.metric_comment import pulls_of_run
-
-    return pulls_of_run(ctx.github, event.repository.full_name, event)
-
-
 @router.register("workflow_run", action="requested")
 @router.register("workflow_run", action="in_progress")
 def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
@@ -67,7 +48,7 @@ def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
 
     if event.repository is None or event.workflow_run.event not in PR_EVENTS:
         return
-    pulls = _pulls(ctx, event)
+    pulls = run_pulls(ctx, event)
     if not pulls:
         return
     rc = repo_context(ctx, event)
@@ -81,7 +62,7 @@ def on_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
 
     if event.repository is None or event.workflow_run.event not in PR_EVENTS:
         return
-    pulls = _pulls(ctx, event)
+    pulls = run_pulls(ctx, event)
     if not pulls:
         return
     rc = repo_context(ctx, event)
@@ -98,6 +79,9 @@ def on_review(event: PullRequestReviewEvent, ctx: JobContext) -> None:
     if event.repository is None or (event.action == "submitted" and state == "commented"):
         return  # a comment-only review changes no approval: nothing to judge again
     rc = repo_context(ctx, event)
+    reviewer = (event.review.user.login if event.review.user else "").lower()
+    if not check_runs.owns_a_model(rc, reviewer):
+        return  # only a code owner's review (or its dismissal) changes the approvals
     pull = rc.pull(event.pull_request.number)
     if pull.get("state") != "open":
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.webhooks.handlers.check_runs import repo_context
+from bot.webhooks.handlers.shared import repo_context
 from bot.webhooks.payloads import DeploymentProtectionRuleEvent, PushEvent
 from bot.webhooks.router import Router
 

@@ -7,13 +7,21 @@ from bot.webhooks.payloads import WorkflowRunEvent
 from bot.webhooks.router import Router
 
 router = Router()
+PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
 @router.register("workflow_run", action="completed")
 def on_workflow_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
     from bot.chatops.metric_comment import update_for_workflow_run
+    from bot.webhooks.handlers.shared import repo_context, run_pulls
 
-    outcomes = update_for_workflow_run(ctx.github, event, bot_login=ctx.settings.bot_login)
+    shared = {}
+    if event.repository is not None and event.workflow_run.event in PR_EVENTS:
+        # Read once for this job's other handlers too (the check runs judge the same run).
+        shared = {"reader": repo_context(ctx, event).branch, "pulls": run_pulls(ctx, event)}
+    outcomes = update_for_workflow_run(
+        ctx.github, event, bot_login=ctx.settings.bot_login, **shared
+    )
     for outcome in outcomes:
         ctx.log.info(
             "metric comment",
