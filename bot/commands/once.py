@@ -14,9 +14,12 @@ outcome of that identity (repository, source, id, line):
   state reads anyway): that case is a retry minutes later, while the reply
   marker answers a replay at any later time.
 
-Within one process, attempts at one identity run one at a time (`serialised`),
-and each re-reads the outcome inside the lock, so concurrent approvals
-complete a pending command once and reply once.
+Attempts at one identity run one at a time (`serialised`), and each re-reads
+the outcome inside the lock, so concurrent approvals complete a pending
+command once and reply once: within a process by a lock of its own, across
+replicas by the store's lock on the identity (on PostgreSQL an advisory lock,
+which holds one pooled connection: the pool has two per worker, as the
+registry's per-model lock is taken inside it, always in that order).
 """
 
 from __future__ import annotations
@@ -40,10 +43,17 @@ _STRIPES = tuple(threading.RLock() for _ in range(64))
 
 
 @contextmanager
-def serialised(identity: CommandId) -> Iterator[None]:
-    stripe = zlib.crc32(f"{identity.repo.lower()} {identity.key}".encode()) % len(_STRIPES)
-    with _STRIPES[stripe]:
-        yield
+def serialised(rc: RepoContext, identity: CommandId) -> Iterator[None]:
+    name = f"{identity.repo.lower()} {identity.key}"
+    # Outer: this process's lock, so threads queue here rather than each holding a
+    # pooled connection while waiting for the store's lock.
+    with _STRIPES[zlib.crc32(name.encode()) % len(_STRIPES)]:
+        if rc.model_lock is None:
+            yield
+            return
+        # A key no model name can be ('#' is not allowed in one), in the lock's own space.
+        with rc.model_lock(rc.full_name, f"#command {identity.key}"):
+            yield
 
 
 @dataclass(frozen=True)

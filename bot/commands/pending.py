@@ -132,7 +132,7 @@ def complete_all(
             "requester": req.requester,
             "url": req.comment_url,
         }
-        with once.serialised(req.identity):
+        with once.serialised(rc, req.identity):
             outcome = once.reply_outcome(rc, req)
             if outcome is None or outcome.state != "pending":
                 continue  # another event ended it meanwhile

@@ -80,7 +80,7 @@ def attempt(
     Returns the reply posted, or None when this command has an outcome already (a
     replay, a redelivery, a retried job that got this far before).
     """
-    guard = once.serialised(req.identity) if command.gated else nullcontext()
+    guard = once.serialised(rc, req.identity) if command.gated else nullcontext()
     with guard:
         if once.reply_outcome(rc, req) is not None:
             return None

@@ -87,7 +87,7 @@ def create_app(
         settings.store_location(),
         intake_sync=settings.queue_sync,
         lease_seconds=settings.lease_seconds,
-        connections=2 if worker_process else settings.workers + 4,
+        connections=2 if worker_process else 2 * settings.workers + 4,
     )
     metrics = Metrics()
     metrics.watch_queue(store.counts)

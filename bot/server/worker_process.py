@@ -287,7 +287,7 @@ def main(argv: list[str]) -> int:
         location,
         intake_sync=settings.queue_sync,
         lease_seconds=settings.lease_seconds,
-        connections=settings.workers + 4,
+        connections=2 * settings.workers + 4,
     )
     store.open()
     relay = MetricsRelay(sys.stdout.buffer)

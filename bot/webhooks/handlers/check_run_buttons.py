@@ -75,7 +75,7 @@ def on_button(event: CheckRunEvent, ctx: JobContext) -> None:
     command = table.get("promote")
     assert command is not None
     last = ctx.attempt >= ctx.settings.max_attempts
-    with once.serialised(req.identity):
+    with once.serialised(rc, req.identity):
         if once.reply_outcome(rc, req) is not None:
             return  # this click was answered already
         reply = run.execute(rc, req, command, last_attempt=last)
