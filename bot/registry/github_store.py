@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import threading
 import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -146,6 +147,10 @@ class GitHubStore:
         self._history: dict[str, set[str]] = {}  # head -> every commit it contains
         self._blobs: dict[str, bytes] = {}
         self._tag_objects: dict[str, tags.TagRef] = {}
+        # One lock per immutable object being fetched: a job's parallel reads of the same
+        # tree or blob wait for the first instead of asking GitHub twice.
+        self._fetching: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
         # Tags a write could not create (healed by the next read of the model).
         self.unhealed: list[str] = []
 
@@ -177,8 +182,16 @@ class GitHubStore:
             raise
         return data["object"]["sha"]
 
+    def _once(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._fetching.setdefault(key, threading.Lock())
+
     def _tree(self, head: str) -> tuple[str, dict[str, str]]:
         """(root tree SHA, path -> blob SHA) of a commit: one recursive listing."""
+        with self._once(f"tree:{head}"):
+            return self._fetch_tree(head)
+
+    def _fetch_tree(self, head: str) -> tuple[str, dict[str, str]]:
         found = self._trees.get(head)
         if found is not None:
             return found
@@ -203,12 +216,13 @@ class GitHubStore:
         return found
 
     def _blob(self, sha: str) -> bytes:
-        found = self._blobs.get(sha)
-        if found is None:
-            data = self._call("GET", f"/git/blobs/{sha}")
-            found = base64.b64decode(data["content"])
-            self._blobs[sha] = found
-        return found
+        with self._once(f"blob:{sha}"):
+            found = self._blobs.get(sha)
+            if found is None:
+                data = self._call("GET", f"/git/blobs/{sha}")
+                found = base64.b64decode(data["content"])
+                self._blobs[sha] = found
+            return found
 
     def on_branch(self, head: str, commits: list[str]) -> set[str]:
         # Only asked about versions GTO registered with a tag alone (none once imported):

@@ -26,6 +26,7 @@ def default_github_factory(settings: Settings) -> GitHubFactory:
                         app_id=settings.app_id,
                         private_key=settings.private_key_pem(),
                         token=token,
+                        cache=settings.github_cache,
                     )
                 )
         return built[0]

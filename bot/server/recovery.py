@@ -161,6 +161,11 @@ class Recovery:
         )
 
     def start(self) -> None:
+        # PyGithub's package imports itself in a circle: imported for the first time by this
+        # thread and a worker at once, one of them sees it half-initialised (ImportError).
+        # Finish the import here, before either thread starts.
+        import github  # noqa: F401
+
         self._thread = threading.Thread(target=self._run, name="mlbot-recovery", daemon=True)
         self._thread.start()
 

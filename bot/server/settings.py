@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     private_key_path: Path | None = Field(default=None, description="File holding the PEM key.")
     github_token: SecretStr | None = Field(default=None, description="Token for simple setups.")
     github_url: str = Field(default="https://api.github.com", description="REST API root.")
+    github_cache: bool = Field(
+        default=True,
+        description=(
+            "Conditional requests: repeated GitHub reads revalidated by ETag, their 304s"
+            " not counted against the rate limit."
+        ),
+    )
     database: str = Field(
         default=".mlbot/queue.sqlite3",
         description=(

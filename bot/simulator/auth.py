@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.simulator.request import ApiError
-from bot.simulator.state import App, Token
+from bot.simulator.state import ACCESS_LEVEL, App, Token
 
 if TYPE_CHECKING:
     from bot.simulator.world import World
@@ -69,9 +69,6 @@ def verify_jwt(sim: World, credential: str) -> App:
     return app
 
 
-_LEVELS = {"read": 1, "write": 2, "admin": 3}
-
-
 def require_permission(sim: World, token: Token | None, name: str, level: str) -> None:
     """403 as GitHub answers when an installation lacks the permission an operation needs.
 
@@ -84,5 +81,5 @@ def require_permission(sim: World, token: Token | None, name: str, level: str) -
         token.permissions if token.permissions is not None else (inst.permissions if inst else {})
     )
     granted = held.get(name)
-    if _LEVELS.get(granted or "", 0) < _LEVELS[level]:
+    if ACCESS_LEVEL.get(granted or "", 0) < ACCESS_LEVEL[level]:
         raise ApiError(403, "Resource not accessible by integration")

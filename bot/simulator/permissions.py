@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.simulator.request import ApiError
-from bot.simulator.state import PERMISSION_RANK, Repo
+from bot.simulator.state import ACCESS_LEVEL, PERMISSION_RANK, Repo
 
 if TYPE_CHECKING:
     from bot.simulator.request import RequestContext
@@ -142,13 +142,10 @@ def _authorize_installation(
         # Comments, labels and reactions on a pull request take either permission.
         granted = max(
             (granted, held.get("pull_requests")),
-            key=lambda g: _LEVELS.get(g or "", 0),
+            key=lambda g: ACCESS_LEVEL.get(g or "", 0),
         )
-    if _LEVELS.get(granted or "", 0) < _LEVELS[level]:
+    if ACCESS_LEVEL.get(granted or "", 0) < ACCESS_LEVEL[level]:
         raise ApiError(403, "Resource not accessible by integration")
-
-
-_LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 
 def _on_pull_request(ctx: RequestContext) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 from bot.simulator.gitstore import GitStore
 
 PERMISSION_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
+# An App's permission levels, weakest first (anything else grants nothing).
+ACCESS_LEVEL = {"read": 1, "write": 2, "admin": 3}
 
 
 @dataclass

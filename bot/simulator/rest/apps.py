@@ -8,7 +8,7 @@ from bot.simulator.pagination import paginate
 from bot.simulator.render import iso
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
-from bot.simulator.state import Installation
+from bot.simulator.state import ACCESS_LEVEL, Installation
 
 
 @op("apps/get-authenticated")
@@ -47,7 +47,7 @@ def create_installation_token(ctx: RequestContext) -> Response:
     if permissions is not None:
         granted = inst.permissions
         if any(
-            _LEVELS.get(level, 9) > _LEVELS.get(granted.get(name, ""), 0)
+            ACCESS_LEVEL.get(level, 9) > ACCESS_LEVEL.get(granted.get(name, ""), 0)
             for name, level in permissions.items()
         ):
             raise ApiError(422, "The permissions requested are not granted to this installation.")
@@ -62,9 +62,6 @@ def create_installation_token(ctx: RequestContext) -> Response:
     if repos is not None:
         out["repositories"] = [sim.render.repo(sim.repo(r), "repository") for r in repos]
     return Response(201, out)
-
-
-_LEVELS = {"read": 1, "write": 2, "admin": 3}
 
 
 def _narrowed_repositories(ctx: RequestContext, inst: Installation, body: dict) -> list[str] | None:
