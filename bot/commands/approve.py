@@ -45,8 +45,14 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
             "on a pull request, code owners approve with a review, not a comment.",
             "Open *Files changed*, then *Review changes* → *Approve*, on the current head.",
         )
+    # GitHub failing while completing is the job's to retry, as on the comment path.
     results = pending.complete_all(
-        rc, req.number, req.default_branch, is_pull=False, delivery_id=req.delivery_id
+        rc,
+        req.number,
+        req.default_branch,
+        is_pull=False,
+        delivery_id=req.delivery_id,
+        last_attempt=req.last_attempt,
     )
     # Said first when it is so: a non-owner's /approve counts for nothing, and why.
     owners: dict[str, str] = {}

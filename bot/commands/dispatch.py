@@ -58,7 +58,7 @@ def run_comment(
     """Run each command of the comment once; returns what was answered this time."""
     answered = []
     for inv in invocations:
-        req = _request(rc, comment, inv, delivery_id, retry)
+        req = _request(rc, comment, inv, delivery_id, retry, last_attempt)
         command = table.get(inv.name)
         if command is None:
             reply: Reply | None = _unknown(rc, req)
@@ -67,7 +67,7 @@ def run_comment(
         if reply is not None:
             answered.append((req, reply))
     if over:
-        req = _request(rc, comment, over[0], delivery_id, retry)
+        req = _request(rc, comment, over[0], delivery_id, retry, last_attempt)
         if once.reply_outcome(rc, req) is None:
             reply = Reply(
                 "refused",
@@ -80,7 +80,12 @@ def run_comment(
 
 
 def _request(
-    rc: RepoContext, comment: Comment, inv: grammar.Invocation, delivery_id: str, retry: bool
+    rc: RepoContext,
+    comment: Comment,
+    inv: grammar.Invocation,
+    delivery_id: str,
+    retry: bool,
+    last_attempt: bool,
 ) -> Request:
     return Request(
         full_name=rc.full_name,
@@ -94,6 +99,7 @@ def _request(
         default_branch=rc.default_branch,
         bot_login=rc.bot_login,
         retry=retry,
+        last_attempt=last_attempt,
         delivery_id=delivery_id,
     )
 

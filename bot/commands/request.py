@@ -89,6 +89,8 @@ class Request:
     bot_login: str
     # A retried job: an earlier attempt may have carried the command out already.
     retry: bool = False
+    # No attempt follows this one: GitHub failing now gets an error reply, not a retry.
+    last_attempt: bool = True
     delivery_id: str = ""
     source: str = COMMENT
     # A pending command being completed: what its marker recorded when it was judged.

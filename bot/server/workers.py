@@ -102,6 +102,10 @@ class WorkerPool:
             self._recovery.start()
         self._stopping = False
         self._woken = True
+        # PyGithub imported here, once: its first import in two worker threads at once can
+        # see the package half initialised (a circular import inside PyGithub) and fail a job.
+        import github  # noqa: F401
+
         for n in range(self._settings.workers):
             thread = threading.Thread(target=self._runner, name=f"mlbot-worker-{n}", daemon=True)
             thread.start()

@@ -72,3 +72,26 @@ def test_concurrent_approvals_produce_exactly_one_promoted_reply(make_world) -> 
         if m.startswith("registry: promote cancer v1.2.0 to production")
     ]
     assert len(promoted) == 1
+
+
+def test_github_failing_while_approve_completes_a_command_gets_a_retry(
+    make_world,
+) -> None:
+    from bot.simulator import Faults
+
+    faults = Faults(rate=0.0, kinds=("error",), only_paths=("/repos/acme/models/git/",))
+    world: World = make_world(faults=faults, max_attempts=3)
+    issue = world.issue()
+    rollback = world.comment(issue, "/rollback cancer because latency", user="carol")
+    world.settle()
+    assert world.live()["production"] == "v1.1.0"
+    # The next git calls, made while /approve completes the rollback: more failures than
+    # the client retries itself, so the job fails this attempt.
+    faults.script(*["error"] * 6)
+    approve = world.comment(issue, "/approve", user="alice")
+    world.settle()
+    assert world.live()["production"] == "v1.0.0"
+    said = replies_to(world, issue, rollback) + replies_to(world, issue, approve)
+    assert not [r for r in said if "GitHub kept failing" in r or "mlbot:error" in r], said
+    assert len([r for r in replies_to(world, issue, rollback) if "mlbot:done" in r]) == 1
+    assert len(replies_to(world, issue, approve)) == 1
