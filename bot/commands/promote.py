@@ -92,8 +92,8 @@ def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
     """
 
     def default_branch() -> None:
-        config = rc.config
-        _ = rc.codeowners
+        # Both are blobs of the head's tree: fetched side by side.
+        config, _codeowners = rc.gather(lambda: rc.config, lambda: rc.codeowners)
         named = [model] if model in config.models else sorted(config.models)
         if len(named) > PREFETCHED_MODELS:
             return

@@ -83,7 +83,8 @@ def metric_comment(world: World, number: int, model: str = "cancer") -> str:
         parsed = parse_marker(c.body)
         if c.user == BOT and parsed == (model, 1):
             return c.body
-    raise AssertionError(f"no metric comment for {model} on #{number}")
+    said = world.bot_comments(number)
+    raise AssertionError(f"no metric comment for {model} on #{number}: {said}")
 
 
 def done_reply(world: World, number: int) -> str:
