@@ -174,9 +174,6 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
 
     path = schema.stages_path(model)
     owners, where = rc.owners_of(path)
-    found.append(checks.codeowners(owners, where, path, rc.default_branch))
-    found.append(checks.not_tampered(rc, model))
-    found.append(freeze.check(rc, model, stage))
     rule = policy.for_stage(stage)
     if pull is not None and head_sha is not None:
         approvals = checks.pr_approvals(
@@ -223,7 +220,15 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
                 ev = replace(ev, extra={**ev.extra, "holdout": holdout})
         return ev
 
-    verdict = gates.evaluate_promotion(policy, evidence_hook(state, version, stage, policy))
+    # Independent reads (open tamper reports, open incidents, the version records the
+    # evidence reads), each a round trip: side by side.
+    tampered, frozen, ev = rc.gather(
+        lambda: checks.not_tampered(rc, model),
+        lambda: freeze.check(rc, model, stage),
+        lambda: evidence_hook(state, version, stage, policy),
+    )
+    found += [checks.codeowners(owners, where, path, rc.default_branch), tampered, frozen]
+    verdict = gates.evaluate_promotion(policy, ev)
     evidence = []
     if evaluation is not None:
         evidence.append(f"evaluation run {evaluation.run_url or evaluation.run_id}")
@@ -237,8 +242,14 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
     )
 
     def write():
+        # The head this job read its state at: the write's compare-and-swap catches a move.
         return rc.registry().promote(
-            model, version, stage, audit_info=info, evidence_hook=evidence_hook
+            model,
+            version,
+            stage,
+            audit_info=info,
+            evidence_hook=evidence_hook,
+            known_head=state.head,
         )
 
     judgement = gated.Judgement(

@@ -119,13 +119,24 @@ class Registry:
     def state(self, model: str) -> ModelState:
         return self.store.read_model(model, self.store.head())
 
-    def _write(self, model: str, make: Callable[[ModelState], tuple[plan.Change, Any]]) -> Outcome:
+    def _write(
+        self,
+        model: str,
+        make: Callable[[ModelState], tuple[plan.Change, Any]],
+        known_head: str | None = None,
+    ) -> Outcome:
+        """Plan on the branch's head, gate, write; on a lost race re-read and do it again.
+
+        `known_head`: a head the caller read moments ago. The first attempt plans on it
+        without asking again: the write's non-forced ref update fails if the branch moved
+        since, and the retry then reads the head afresh.
+        """
         ensure_clean = getattr(self.store, "ensure_clean", None)
         if ensure_clean is not None:
             ensure_clean(model)
         with self.model_lock(model):
             for attempt in range(1, self.max_attempts + 1):
-                head = self.store.head()
+                head = known_head if attempt == 1 and known_head else self.store.head()
                 state = self.store.read_model(model, head)
                 change, verdict = make(state)
                 try:
@@ -202,8 +213,11 @@ class Registry:
         checks: dict[str, str] | None = None,
         metrics: dict | None = None,
         evidence_hook: EvidenceHook | None = None,
+        known_head: str | None = None,
     ) -> Outcome:
-        """Assign `stage` to `version` if every gate passes on the state being written."""
+        """Assign `stage` to `version` if every gate passes on the state being written.
+
+        `known_head`: the branch head the caller just read (see `_write`)."""
         policy = self.policy_for(model)
 
         def default_hook(state: ModelState, version: str, stage: str, policy: Policy):
@@ -227,7 +241,7 @@ class Registry:
                 raise GateRefused("promotion", model, version, stage, verdict)
             return change, verdict
 
-        return self._write(model, make)
+        return self._write(model, make, known_head)
 
     def rollback(
         self,
