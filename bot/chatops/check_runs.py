@@ -125,17 +125,30 @@ def judge(
     from bot.diff.render import comment_markdown
     from bot.policy import gates
     from bot.policy.evidence import GateEvidence
-    from bot.registry import schema
+    from bot.registry import schema, tamper
 
     details = str(pull.get("html_url") or "") or None
     if evidence is None or evidence.document is None:
         problems = list(evidence.problems) if evidence else []
+        if edits := tamper.hand_edits(_pull_files(rc, pull), model):
+            problems.append(tamper.explain_pull(model, edits))
         if not problems:
             problems.append(f"no evaluation of {model} was uploaded for {head_sha[:7]}")
         return Judged(model, target, None, "", problems=problems, details_url=details)
     policy = rc.policy(model)
     state = rc.state(model)
     shown, notes = compare_with_registry(evidence.document, state, policy)
+    edits = tamper.hand_edits(_pull_files(rc, pull), model)
+    if edits:
+        # The registry is written through mlbot only: a merged hand edit would be a
+        # tamper report, so the check refuses it first, with the same explanation.
+        shown = _with_failure(
+            shown,
+            "registry",
+            tamper.explain_pull(model, edits),
+            fix="Take the registry changes out of this pull request; once it is merged,"
+            " promote with `/promote`.",
+        )
     table = comment_markdown(model, shown, run_url=evidence.run_url, limit=60_000)
     problems = [*notes, *evidence.problems]
     if evidence.conclusion not in (None, "success"):
@@ -176,11 +189,13 @@ def judge(
     )
 
 
-def _with_failure(shown: dict[str, Any], name: str, reason: str) -> dict[str, Any]:
+def _with_failure(
+    shown: dict[str, Any], name: str, reason: str, fix: str = "Re-run the workflow."
+) -> dict[str, Any]:
     verdict = dict(shown.get("verdict") or {"passed": True, "checks": []})
     verdict["checks"] = [
         *verdict.get("checks", []),
-        {"name": name, "status": "fail", "reason": reason, "fix": "Re-run the workflow."},
+        {"name": name, "status": "fail", "reason": reason, "fix": fix},
     ]
     verdict["passed"] = False
     return {**shown, "verdict": verdict}
@@ -334,15 +349,24 @@ def owns_a_model(rc: RepoContext, login: str) -> bool:
     )
 
 
-def _touches(rc: RepoContext, pull: Mapping[str, Any], model: str) -> bool:
-    """Whether the PR changes a file under the model's `path` (the whole repo for ".")."""
-    files = rc.once(
+def _pull_files(rc: RepoContext, pull: Mapping[str, Any]) -> list[str]:
+    return rc.once(
         f"pull-files:{pull['number']}",
         lambda: [
             str(f.get("filename") or "")
             for f in rc.gh.pages(rc.repo_path(f"/pulls/{int(pull['number'])}/files"))
         ],
     )
+
+
+def _touches(rc: RepoContext, pull: Mapping[str, Any], model: str) -> bool:
+    """Whether the PR changes a file under the model's `path` (the whole repo for ".")
+    or the model's registry."""
+    from bot.registry import tamper
+
+    files = _pull_files(rc, pull)
+    if tamper.hand_edits(files, model):
+        return True
     root = rc.config.models[model].path.strip("/")
     if root in ("", "."):
         return True

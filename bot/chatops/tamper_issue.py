@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import rendering
-from bot.registry.tamper import Finding
+from bot.registry.tamper import RULE, Finding
 
 if TYPE_CHECKING:
     from bot.github.client import GitHub
@@ -30,7 +30,12 @@ def open_issues(gh: GitHub, full_name: str, model: str) -> list[dict[str, Any]]:
 def report(gh: GitHub, full_name: str, model: str, findings: Sequence[Finding], branch: str) -> int:
     """Open the model's tamper issue naming every finding, or comment on the open one."""
     body = rendering.render(
-        "bot.chatops", "flow_tamper.md.j2", model=model, findings=findings, branch=branch
+        "bot.chatops",
+        "flow_tamper.md.j2",
+        model=model,
+        findings=findings,
+        branch=branch,
+        rule=RULE,
     )
     existing = open_issues(gh, full_name, model)
     if existing:

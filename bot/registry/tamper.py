@@ -46,6 +46,26 @@ class Finding:
     why: str
 
 
+# Said by the tamper report and by a pull request's check alike.
+RULE = (
+    "Registry changes go through mlbot (`/promote`, `/rollback`) so that the code owners"
+    " approve them and the audit log says who did."
+)
+
+
+def hand_edits(paths: Iterable[str], model: str) -> list[str]:
+    """The files of `model`'s registry among `paths` (a pull request's changed files)."""
+    return sorted(p for p in paths if (m := _MODEL.match(p)) and m["model"] == model)
+
+
+def explain_pull(model: str, paths: Sequence[str]) -> str:
+    """Why a pull request that edits the registry by hand is refused."""
+    return (
+        f"this pull request changes {', '.join(paths)} by hand, and the registry of {model}"
+        f" is never changed without mlbot. {RULE}"
+    )
+
+
 def touches_registry(paths: Iterable[str]) -> bool:
     return any(p.startswith("registry/") for p in paths)
 

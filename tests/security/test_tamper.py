@@ -55,3 +55,27 @@ def test_mlbots_own_writes_are_not_reported(world: World) -> None:
     world.settle()
     assert world.live()["production"] == "v1.0.0"
     assert tamper_issues(world) == []
+
+
+def test_a_pr_that_edits_the_registry_by_hand_fails_the_models_check(world: World) -> None:
+    stages = world.git("show", "main:registry/cancer/stages.yaml")
+    forged = stages.replace("v1.1.0", "v1.2.0")
+    pr = world.open_pr(
+        files={
+            "models/cancer/train.py": "print('better')\n",
+            "registry/cancer/stages.yaml": forged,
+        }
+    )
+    world.review(pr, user="alice")
+    world.settle()
+    runs = [
+        r
+        for r in world.sim.check_runs.values()
+        if r.head_sha == world.head(pr) and r.name == "mlbot / cancer"
+    ]
+    run = max(runs, key=lambda r: r.id)
+    assert run.conclusion == "failure", (run.conclusion, run.output)
+    text = f"{run.output['title']}\n{run.output['summary']}"
+    assert "registry/cancer/stages.yaml" in text and "without mlbot" in text, text
+    assert "Registry changes go through mlbot" in text, text
+    assert not run.actions  # no promotion button
