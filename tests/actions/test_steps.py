@@ -10,8 +10,8 @@ machine cannot have: its step is skipped and seeded with a real Trivy report fro
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
