@@ -36,7 +36,7 @@ case "${1:-}" in
       echo "python=$(command -v python)"
     } >>"$GITHUB_OUTPUT"
     {
-      echo "### mlbot setup"
+      echo "### ✅ mlbot setup: installed"
       echo
       echo "Installed \`${version}\` with extras \`${spec:-none}\` on $(python --version)."
     } >>"$GITHUB_STEP_SUMMARY"

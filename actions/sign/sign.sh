@@ -67,9 +67,9 @@ case "${1:-}" in
       echo "key-fingerprint=$(field key_fingerprint)"
     } >>"$GITHUB_OUTPUT"
     {
-      echo "### mlbot sign: verified"
+      echo "### ✅ mlbot sign: verified"
       echo
-      echo "| | |"
+      echo "| Field | Value |"
       echo "|---|---|"
       echo "| artifact | \`$(basename "$MLBOT_ARTIFACT")\` sha256 \`$(sha256sum "$MLBOT_ARTIFACT" | cut -d' ' -f1)\` |"
       echo "| mode | $MLBOT_MODE |"

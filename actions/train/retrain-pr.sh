@@ -32,4 +32,4 @@ gh auth setup-git
 git push origin "$branch"
 url="$(gh pr create --head "$branch" --title "Retrain $MLBOT_MODEL" \
   --body "Retraining requested from workflow run $GITHUB_RUN_ID: $MLBOT_REASON")"
-echo "### mlbot retrain: opened $url" >>"$GITHUB_STEP_SUMMARY"
+echo "### ✅ mlbot retrain: opened $url" >>"$GITHUB_STEP_SUMMARY"

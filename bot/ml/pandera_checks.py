@@ -17,6 +17,8 @@ import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.rendering.numbers import plural
+
 if TYPE_CHECKING:
     import pandas as pd
     import pandera.pandas as pa
@@ -237,17 +239,19 @@ def _value_message(
     name: str | None, stats: dict, check: Any, failures: list, frame: pd.DataFrame, column: Any
 ) -> str:
     count = len(failures)
+    values = plural(count, "value")
     if name == "mlbot_kind":
         found = frame[column].dtype if column in frame.columns else "?"
-        return f"expected {stats.get('kind')}, found {found} ({count} value(s) do not fit)."
+        verb = "does" if count == 1 else "do"
+        return f"expected {stats.get('kind')}, found {found} ({values} {verb} not fit)."
     if name == "greater_than_or_equal_to":
-        return f"{count} value(s) below the minimum {stats.get('min_value')}."
+        return f"{values} below the minimum {stats.get('min_value')}."
     if name == "less_than_or_equal_to":
-        return f"{count} value(s) above the maximum {stats.get('max_value')}."
+        return f"{values} above the maximum {stats.get('max_value')}."
     if name == "isin":
         allowed = sorted(str(v) for v in stats.get("allowed_values", []))
-        return f"{count} value(s) outside the allowed set {allowed}."
-    return f"{count} value(s) fail {getattr(check, 'error', None) or check}."
+        return f"{values} outside the allowed set {allowed}."
+    return f"{values} {'fails' if count == 1 else 'fail'} {getattr(check, 'error', None) or check}."
 
 
 def violations(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str) -> list[Violation]:

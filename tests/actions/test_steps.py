@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -189,7 +190,9 @@ def test_train_writes_the_candidate_and_names_the_artifact(
     assert run.outputs["sha256"] == candidate["artifact"]["sha256"]
     assert run.outputs["mlflow-run-id"] == candidate["lineage"]["mlflow_run_id"]
     assert run.outputs["artifact-name"] == "mlbot-candidate-cancer"
-    assert "### mlbot train: `cancer`" in run.summary
+    assert "### ✅ mlbot train: `cancer` trained" in run.summary
+    assert "<details><summary>Log (last 5 of" in run.summary
+    assert str(workspace) not in run.summary
     assert candidate["artifact"]["sha256"] in run.summary
     assert skipped_uses(run) == ["actions/upload-artifact"]
 
@@ -317,7 +320,7 @@ def test_sign_with_a_key_and_verify_at_once(
     verdict = json.loads(Path(run.outputs["verification"]).read_text())
     assert verdict["verified"] is True
     assert (temp / "mlbot-evidence" / signature.name).is_file()
-    assert "### mlbot sign: verified" in run.summary
+    assert "### ✅ mlbot sign: verified" in run.summary
     assert pem.splitlines()[1] not in run.log, "the private key never reaches the log"
     assert not list((temp / "mlbot-sign").glob("*.key")), "the key file is removed"
     # Key mode needs no cosign binary: the installer step's `if:` is false.
@@ -467,6 +470,12 @@ def test_root_action_runs_the_whole_pipeline(workspace: Path, tmp_path: Path) ->
     }
     for heading in ("mlbot train", "mlbot sign: verified"):
         assert heading in run.summary
+    # One heading scheme: every step's section opens `### <status> mlbot <step>: <outcome>`.
+    headings = [line for line in run.summary.splitlines() if line.startswith("#")]
+    assert headings and all(
+        re.match(r"### (✅|❌|⚠️) mlbot [a-z]+: \S", line) for line in headings
+    ), headings
+    assert str(temp) not in run.summary and str(workspace) not in run.summary
     assert [name for name, _ in run.skipped] == [
         "Set up Python",
         "Restore the pip cache",

@@ -87,7 +87,7 @@ def test_scan_gate_markdown_section(trivy_dir, tmp_path):
     md = tmp_path / "scan.md"
     main(["scan-gate", str(trivy_dir / "secrets/secrets.json.golden"), "--markdown", str(md)])
     text = md.read_text()
-    assert "Trivy scan: 2 blocking findings" in text
+    assert text.startswith("### ❌ mlbot scan: 2 blocking findings")
     assert "| secret | 1 | 1 | 0 | 0 | 0 |" in text
     assert "`deploy.sh`:3" in text
 

@@ -20,7 +20,7 @@ def test_scan_markdown_blocking_table_and_expired_ignore(trivy_dir):
         today=dt.date(2026, 1, 1),
     )
     md = scan_markdown(result)
-    assert md.startswith("#### ❌ Trivy scan: 2 blocking findings")
+    assert md.startswith("### ❌ mlbot scan: 2 blocking findings")
     assert "| **total** | **2** | **0** | **4** | **0** | **0** |" in md
     row = next(line for line in md.splitlines() if "musl-utils" in line)
     assert "[CVE-2019-14697](https://avd.aquasec.com/nvd/cve-2019-14697)" in row
@@ -37,7 +37,7 @@ def test_scan_markdown_passes_and_escapes_untrusted_text(trivy_dir):
     assert "evil\\|&lt;img src=x&gt;" in md and "<img" not in md
     assert scan_markdown(scan(json.dumps(doc).encode(), TrivyPolicy(blocking_severities=[])))
     clean = scan_markdown(scan(json.dumps(doc).encode(), TrivyPolicy(blocking_severities=[])))
-    assert clean.startswith("#### ✅ Trivy scan: passed") and "Blocking findings" not in clean
+    assert clean.startswith("### ✅ mlbot scan: passed") and "Blocking findings" not in clean
 
 
 def test_signature_sections_list_what_was_and_was_not_checked():
@@ -51,11 +51,11 @@ def test_signature_sections_list_what_was_and_was_not_checked():
         not_checked=["certificate chain to a Fulcio root"],
     )
     md = signature_markdown(verdict)
-    assert md.startswith("#### ❌ Signature: not verified")
+    assert md.startswith("### ❌ mlbot signature: not verified")
     assert "Signer: `a@b.c`" in md
     assert "- ✘ not checked: certificate chain to a Fulcio root" in md
     ok = SignatureVerdict(
         True, "signature verified with keys/cosign.pub", key_fingerprint="sha256:ab"
     )
-    assert signature_markdown(ok).startswith("#### ✅ Signature: verified")
+    assert signature_markdown(ok).startswith("### ✅ mlbot signature: verified")
     assert "key: sha256:ab" in signature_text(ok)
