@@ -524,3 +524,24 @@ def test_a_rollback_that_loses_the_race_to_another_rollback_writes_nothing(
     subjects = backend.git("log", "main", "--format=%s", "-2").splitlines()
     assert subjects[0] == "registry: roll back churn production to v0.1.0"
     assert subjects[1] != subjects[0]
+
+
+def test_a_promotion_planned_on_a_head_read_earlier_loses_the_race_and_replans(
+    backend: Backend,
+) -> None:
+    reg = backend.registry()
+    reg.register("churn", artifact=artifact(1), audit_info=ask("alice"))
+    read_earlier = backend.store.head()
+    # Another writer moves the branch after the caller read its head.
+    backend.registry(backend.new_store()).register(
+        "fraud", artifact=artifact(2), audit_info=ask("racer")
+    )
+    out = reg.promote(
+        "churn", "v0.1.0", "staging", audit_info=ask("alice"), known_head=read_earlier
+    )
+    assert out.attempts == 2
+    assert backend.git("log", "main", "--format=%s", "-2").splitlines() == [
+        "registry: promote churn v0.1.0 to staging",
+        "registry: register fraud v0.1.0",
+    ]
+    assert check.check(backend.store) == []
