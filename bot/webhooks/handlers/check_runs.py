@@ -41,9 +41,7 @@ def _log(ctx: JobContext, what: str, posted: list[Posted]) -> None:
         )
 
 
-@router.register("workflow_run", action="requested")
-@router.register("workflow_run", action="in_progress")
-def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
+def _judge_run(event: WorkflowRunEvent, ctx: JobContext, *, completed: bool) -> None:
     from bot.chatops import check_runs
 
     if event.repository is None or event.workflow_run.event not in PR_EVENTS:
@@ -53,21 +51,20 @@ def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
         return
     rc = repo_context(ctx, event)
     run = event.workflow_run.model_dump()
-    _log(ctx, "check runs started", check_runs.started(rc, run, pulls, ctx.settings.app_id))
+    post = check_runs.completed if completed else check_runs.started
+    what = "check runs judged" if completed else "check runs started"
+    _log(ctx, what, post(rc, run, pulls, ctx.settings.app_id))
+
+
+@router.register("workflow_run", action="requested")
+@router.register("workflow_run", action="in_progress")
+def on_run_started(event: WorkflowRunEvent, ctx: JobContext) -> None:
+    _judge_run(event, ctx, completed=False)
 
 
 @router.register("workflow_run", action="completed")
 def on_run_completed(event: WorkflowRunEvent, ctx: JobContext) -> None:
-    from bot.chatops import check_runs
-
-    if event.repository is None or event.workflow_run.event not in PR_EVENTS:
-        return
-    pulls = run_pulls(ctx, event)
-    if not pulls:
-        return
-    rc = repo_context(ctx, event)
-    run = event.workflow_run.model_dump()
-    _log(ctx, "check runs judged", check_runs.completed(rc, run, pulls, ctx.settings.app_id))
+    _judge_run(event, ctx, completed=True)
 
 
 @router.register("pull_request_review", action="submitted")
