@@ -15,7 +15,6 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.server.app import create_app
-from bot.server.recovery import SETTLE_SECONDS
 from bot.simulator.pytest_plugin import make_github_sim  # noqa: F401 (a fixture)
 from tests.server.live import (
     SECRET,
@@ -58,8 +57,6 @@ def test_deliveries_sent_while_the_bot_was_down_are_redelivered_and_handled_once
     missed = {d.id for d in sim.webhooks.attempts()}
     assert len(missed) == 50  # the comments (the issue was opened before the hook was set)
     assert all(d.status is None for d in sim.webhooks.attempts())  # none reached a bot
-    # Attempts younger than GitHub's timeout may still be on their way: the bot waits.
-    time.sleep(SETTLE_SECONDS)
 
     settings = settings_for(
         tmp_path,
