@@ -182,6 +182,12 @@ class Balancer:
     _turn: itertools.count = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def add(self, url: str) -> None:
+        """A replica joins (until then, with none, GitHub gets 502 as from a load balancer
+        with no healthy backend)."""
+        with self._lock:
+            self.replicas.append(url)
+
     def statuses(self, guid: str) -> list[int | None]:
         with self._lock:
             return [a.status for a in self.answers if a.guid == guid]
@@ -212,8 +218,8 @@ class Balancer:
 
 
 @contextmanager
-def balancer(replicas: list[str], duplicates: bool = False) -> Iterator[Balancer]:
-    state = Balancer(list(replicas), duplicates)
+def balancer(replicas: list[str] | None = None, duplicates: bool = False) -> Iterator[Balancer]:
+    state = Balancer(list(replicas or []), duplicates)
     client = httpx.Client(timeout=10)
     pool = ThreadPoolExecutor(8)
 
