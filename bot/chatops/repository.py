@@ -70,6 +70,7 @@ class DefaultBranch:
         self.full_name = full_name
         self.branch = branch
         self._memo = Memo()
+        self._contents_read: dict[tuple[str, str], bytes] = {}  # (head, path): `file()`'s
 
     @property
     def store(self) -> Any:
@@ -92,7 +93,12 @@ class DefaultBranch:
         def load() -> dict[str, bytes | None]:
             if head is None:
                 return dict.fromkeys(paths)
-            return self.store.read_files(head, paths)
+            # A file `file()` read already is not asked for again through its blob.
+            known = {
+                p: self._contents_read[(head, p)] for p in paths if (head, p) in self._contents_read
+            }
+            rest = self.store.read_files(head, [p for p in paths if p not in known])
+            return {p: known[p] if p in known else rest[p] for p in paths}
 
         return self._memo.once(f"files:{head}:{','.join(paths)}", load)
 
@@ -114,6 +120,7 @@ class DefaultBranch:
             if ids[path] is None:
                 return None
             if got is not None and got[0] == ids[path]:
+                self._contents_read[(head, path)] = got[1]
                 return got[1]
             return self.read([path])[path]
 
