@@ -97,11 +97,11 @@ def test_the_config_is_the_heads_even_when_the_branch_moves_while_it_is_read(git
     assert "repos/get-content" in ops and "git/get-blob" not in ops
 
 
-def test_a_failing_contents_api_leaves_the_config_read_through_the_tree(make_github_sim) -> None:
+def test_a_failing_contents_api_leaves_the_config_read_through_the_tree(request) -> None:
     from bot.simulator import Faults
 
     faults = Faults(rate=1.0, kinds=("error",), only_paths=(f"/repos/{REPO}/contents/",))
-    sim = make_github_sim(faults=faults)
+    sim = request.getfixturevalue("make_github_sim")(faults=faults)
     sim.create_repo(REPO, {".github/mlbot.yml": CONFIG.format(policy="policies/house.yaml")})
     sim.add_collaborator(REPO, "mlbot-app", "write")
     factory = GitHubClientFactory(sim.url, token=sim.add_token("mlbot-app"), max_retries=0)
