@@ -42,6 +42,16 @@ class StagePolicy(_Strict):
     pending_expiry_hours: float = Field(
         default=72, gt=0, description="How long a /promote waits for approvals."
     )
+    allow_cli: bool = Field(
+        default=False,
+        description="Accept a pushed `mlbot registry promote` of this stage instead of "
+        "reporting it as tampering: a commit that changes only this stage's entry of "
+        "registry/<model>/stages.yaml the way the CLI does (history kept, a registered, "
+        "undeprecated version), pushed by a code owner of that file or a "
+        "`registration.writers` login. Nobody's approval is checked, so this waives the "
+        "stage's `approvals` for such pushes; `--approved-by` stays a claim. Off by default: "
+        "every hand-pushed change to a stage is reported.",
+    )
 
 
 class MetricGate(_Strict):
