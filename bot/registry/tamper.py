@@ -159,8 +159,10 @@ def judge(
     for model, mine in sorted(by_model.items()):
         rule = rules.get(model, Rules())
         registrations = all(p in commit.added and _RECORD.match(p) for p in mine)
-        if registrations and pusher and pusher in _lower(rule.writers) and not reserved:
-            if accepted is not None:
+        if registrations and pusher and pusher in _lower(rule.writers):
+            if reserved:
+                findings.append(Finding(commit, model, tuple(mine), _claims(reserved)))
+            elif accepted is not None:
                 accepted.append(Accepted(commit, model, "registration"))
             continue
         why = _cli_promotion(commit, model, paths, rule, files, reserved)
@@ -246,12 +248,16 @@ def _cli_promotion(
             f" promotion; {_not_mlbot(commit)}"
         )
     if reserved:
-        said = ", ".join(code(f"{k}:") for k in reserved)
-        return (
-            f"its message carries {said}, which only mlbot's own commits may: a pushed"
-            f" commit cannot say that approvals were checked or a command ran"
-        )
+        return _claims(reserved)
     return None
+
+
+def _claims(reserved: list[str]) -> str:
+    said = ", ".join(code(f"{k}:") for k in reserved)
+    return (
+        f"its message carries {said}, which only mlbot's own commits may: a pushed"
+        " commit cannot say that approvals were checked or that a command ran"
+    )
 
 
 def _promotion_shape(

@@ -63,7 +63,11 @@ def on_push(event: PushEvent, ctx: JobContext) -> None:
         return
     rc = RepoContext(ctx.github, repo.full_name, branch, ctx.settings.bot_login)
     before = event.before if event.before and event.before != NO_COMMIT else None
-    touching = [c for c in _pushed(rc, event, before) if tamper.touches_registry(c[1])]
+    touching = [
+        (sha, paths)
+        for sha, paths in _pushed(rc, event, before)
+        if tamper.touches_registry([p for kind in paths.values() for p in kind])
+    ]
     if not touching:
         return
     start = _Pinned(rc.gh, rc.full_name, branch, before) if before else None
