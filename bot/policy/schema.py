@@ -159,9 +159,10 @@ class RegistrationPolicy(_Strict):
     bump: Literal["major", "minor", "patch"] = "minor"
     writers: list[str] = Field(
         default_factory=list,
-        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushed commits "
-        "may add version records; any other change to registry/ not made by mlbot is "
-        "reported as tampering.",
+        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushes may add "
+        "version records (the account GitHub authenticated for the push, never a commit's "
+        "author field); any other change to registry/ not made by mlbot is reported as "
+        "tampering, except CLI promotions into stages with allow_cli.",
     )
     history_limit: int = Field(default=20, ge=1, le=1000)
 

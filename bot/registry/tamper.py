@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.errors import InputError
-from bot.registry import audit, schema
+from bot.registry import audit, plan, schema, tags
 from bot.rendering import code
 
 _RECORD = re.compile(r"^registry/(?P<model>[^/]+)/versions/[^/]+\.yaml$")
@@ -160,17 +160,21 @@ def judge(
         rule = rules.get(model, Rules())
         registrations = all(p in commit.added and _RECORD.match(p) for p in mine)
         if registrations and pusher and pusher in _lower(rule.writers):
-            if reserved:
-                findings.append(Finding(commit, model, tuple(mine), _claims(reserved)))
+            versions = {p.rsplit("/", 1)[-1].removesuffix(".yaml") for p in mine}
+            why = _claims(reserved) if reserved else _stray_tags(commit, model, versions=versions)
+            if why:
+                findings.append(Finding(commit, model, tuple(mine), why))
             elif accepted is not None:
                 accepted.append(Accepted(commit, model, "registration"))
             continue
         why = _cli_promotion(commit, model, paths, rule, files, reserved)
         if why is None:
-            if accepted is not None:
-                stages = _changed_stages(model, files) if files else ()
-                accepted.append(Accepted(commit, model, "cli-promotion", stages))
-            continue
+            stages = _changed_stages(model, files) if files else ()
+            why = _stray_tags(commit, model, stages=set(stages))
+            if not why:
+                if accepted is not None:
+                    accepted.append(Accepted(commit, model, "cli-promotion", stages))
+                continue
         findings.append(Finding(commit, model, tuple(mine), why or _not_mlbot(commit)))
     return findings
 
@@ -250,6 +254,41 @@ def _cli_promotion(
     if reserved:
         return _claims(reserved)
     return None
+
+
+def _stray_tags(
+    commit: PushedCommit,
+    model: str,
+    *,
+    versions: set[str] = frozenset(),
+    stages: set[str] = frozenset(),
+) -> str:
+    """Why the tags the commit declares (`Mlbot-Tag:`, which mlbot creates when it reads the
+    registry) are more than its change: a registration tags its own versions on itself, a
+    promotion assigns the stages it moved. "" when they are not."""
+    stray = []
+    for spec in plan.declared_tags(commit.sha, commit.message):
+        event = tags.parse(tags.TagRef(spec.name, spec.target, spec.tagged_at))
+        fits = (
+            event is not None
+            and event.model == model
+            and (
+                (
+                    event.kind == "registration"
+                    and event.version in versions
+                    and spec.target == commit.sha
+                )
+                or (event.kind == "assignment" and event.stage in stages)
+            )
+        )
+        if not fits:
+            stray.append(spec.name)
+    if not stray:
+        return ""
+    return (
+        f"its message declares the tag {', '.join(code(t) for t in stray)}, which its change"
+        f" does not make ({code(plan.TAG_LINE + ':')} lines become GTO tags)"
+    )
 
 
 def _claims(reserved: list[str]) -> str:

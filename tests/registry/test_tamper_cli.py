@@ -210,3 +210,31 @@ def test_a_corrupt_stages_yaml_on_either_side_is_a_finding_naming_the_error(repo
     commit, files = pushed(repo)
     (finding,) = judge(commit, bot_login=BOT, rules={"churn": OPEN}, files=files)
     assert f"{STAGES} {side} this commit is not a stages file" in finding.why, finding.why
+
+
+def test_a_cli_promotion_that_declares_a_tag_of_another_stage_is_a_finding(repo) -> None:
+    # Declared tags become real GTO tags when mlbot reads the registry, and an assignment
+    # tag makes a version "live before" in that stage, a rollback target.
+    promoted(repo)
+    message = repo.git("log", "-1", "--format=%B")
+    line = next(x for x in message.splitlines() if x.startswith("Mlbot-Tag: churn#staging#"))
+    forged = message.replace(line, f"{line}\n{line.replace('#staging#', '#production#')}")
+    repo.git("commit", "-q", "--amend", "-m", forged)
+    commit, files = pushed(repo)
+    (finding,) = judge(commit, bot_login=BOT, rules={"churn": OPEN}, files=files)
+    assert "`churn#production#" in finding.why, finding.why
+
+
+def test_a_registration_by_the_ci_declares_only_its_own_tag(repo) -> None:
+    repo.register("churn")
+    commit, files = pushed(repo, pusher="ci")
+    ci = {"churn": Rules(writers=("ci",))}
+    assert judge(commit, bot_login=BOT, rules=ci, files=files) == []
+    forged = PushedCommit(
+        **{
+            **commit.__dict__,
+            "message": commit.message + "Mlbot-Tag: churn#production#9 HEAD 1767225600\n",
+        }
+    )
+    (finding,) = judge(forged, bot_login=BOT, rules=ci, files=files)
+    assert "`churn#production#9`" in finding.why, finding.why
