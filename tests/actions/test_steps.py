@@ -501,7 +501,9 @@ def test_root_action_says_first_which_step_failed_and_what_to_do(
 ) -> None:
     data = workspace / "data" / "cancer.csv"
     rows = data.read_text().splitlines()
-    data.write_text("\n".join([rows[0], *(",".join(["x"] * len(rows[0].split(","))),), *rows[1:50]]))
+    junk = ",".join(["x"] * len(rows[0].split(",")))
+    # A row of junk and too few rows: validate fails, and the steps after it do not run.
+    data.write_text("\n".join([rows[0], junk, *rows[1:50]]))
     run = run_action(
         ROOT,
         workspace,
