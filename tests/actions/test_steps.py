@@ -525,3 +525,62 @@ def test_root_action_says_first_which_step_failed_and_what_to_do(
         i for i, line in enumerate(lines) if line.startswith("### ❌ mlbot validate:")
     )
     assert str(workspace) not in run.summary
+
+
+# --- the retrain workflow's PR ---------------------------------------------------------------
+
+HOSTILE_REASON = (
+    "-drift seen by @octocat, see #1 [here](https://evil.example) <img src=x> closes #2"
+)
+
+
+def test_retrain_pr_script_opens_the_pr_with_the_bots_body(example: Path, tmp_path: Path) -> None:
+    from tests.actions.retrain_script import PR_URL, run_retrain_pr
+
+    run = run_retrain_pr(example, tmp_path, reason=HOSTILE_REASON)
+    assert run.returncode == 0, run.log
+    assert run.branch_files == ["registry/cancer/retrain.yaml"]
+    assert run.title == "Retrain cancer"
+    # The body is the template the bot's own retraining PRs use, rendered by `mlbot retrain-body`.
+    expected = subprocess.run(
+        [
+            str(VENV_BIN / "mlbot"),
+            "retrain-body",
+            "--repo",
+            str(tmp_path / "checkout"),
+            "cancer",
+            f"--reason={HOSTILE_REASON}",
+            "--requested-by=alice",
+            "--run-url=https://github.com/acme/models/actions/runs/4242",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert run.body == expected
+    lines = run.body.splitlines()
+    assert lines[0] == "### 🔁 Retrain `cancer`"
+    assert "from [workflow run 4242](https://github.com/acme/models/actions/runs/4242)" in run.body
+    assert "comment `/promote cancer` here" in run.body
+    # The reason is code, with its @ and # broken apart: no mention, link or closing keyword.
+    assert "`-drift seen by @\u200boctocat, see #\u200b1 [here](https://evil.example)" in run.body
+    assert "@octocat" not in run.body and "closes #2" not in run.body
+    assert "Closes #" not in run.body  # no issue asked for this one
+    assert run.summary == f"### ✅ mlbot retrain: opened {PR_URL}\n"
+
+
+def test_retrain_body_refuses_a_bad_run_url_and_issue(example: Path) -> None:
+    def body(*extra: str, model: str = "cancer") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(VENV_BIN / "mlbot"), "retrain-body", "--repo", str(example), model, *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    bad_url = body("--requested-by=alice", "--run-url=javascript:alert(1)")
+    assert bad_url.returncode == 2 and "is not a workflow run URL" in bad_url.stderr
+    assert "is not an issue number" in body("--requested-by=alice", "--issue=0").stderr
+    unknown = body("--requested-by=alice", model="nope")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr, unknown.stderr
+    assert body("--requested-by=alice", "--issue=7").stdout.rstrip().endswith("Closes #7")
