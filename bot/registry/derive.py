@@ -15,22 +15,11 @@ from typing import Any
 
 import yaml
 
+from bot.diff.metrics import flatten
 from bot.registry import declarations, schema, yamlio
 from bot.registry.tags import TagEvent
 
 ReadFiles = Callable[[str, list[str]], dict[str, bytes | None]]
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    # Nested metrics are named with dots, as `dvc metrics show` names them.
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
 
 
 def _load_toml(content: bytes) -> Any:
@@ -67,7 +56,8 @@ def derive_record(model: str, event: TagEvent, read_files: ReadFiles) -> schema.
     metrics: dict[str, Any] = {}
     for path in found.metrics:
         if (content := contents.get(path)) is not None:
-            metrics.update(_flatten(_read_mapping(path, content)))
+            # As `dvc metrics show` reads them: dotted keys, lists and nulls dropped.
+            metrics.update(flatten(_read_mapping(path, content)))
     params: dict[str, Any] = {}
     for path in found.params:
         if (content := contents.get(path)) is not None:

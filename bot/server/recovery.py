@@ -5,8 +5,10 @@ webhook deliveries (`GET /app/hook/deliveries`, newest first, cursor pages,
 with the App's JWT) back to the last check, and ask GitHub to send again
 (`POST /app/hook/deliveries/{id}/attempts`) each event (GUID) that no
 attempt delivered and that the store does not hold (an attempt GitHub saw
-fail may still have been stored: a timeout after the commit), once the
-attempt is older than GitHub's 10 s timeout. The store's
+fail may still have been stored: a timeout after the commit). GitHub lists
+an attempt once it has finished, so nothing listed is still on its way in;
+should a delivery GitHub gave up on be stored just after the look, its
+redelivery is answered 200 as a duplicate and runs nothing. The store's
 `claim_redelivery` lets one replica ask, and asks again only ten minutes
 later. A check spends at most a tenth of the rate limit left, and at most
 `MAX_PER_CHECK` redeliveries; what it leaves is found by the next one.
@@ -32,11 +34,10 @@ log = logging.getLogger("mlbot.recovery")
 MAX_PER_CHECK = 100
 MAX_PAGES = 10
 BUDGET_SHARE = 0.1
-# Deliveries older than the last check by this much are looked at again: clocks differ.
+# Deliveries older than the last check by this much are looked at again: clocks differ,
+# and an attempt is listed when it ends (up to GitHub's 10 s timeout after `delivered_at`).
 OVERLAP_SECONDS = 300.0
 FIRST_LOOK_BACK_SECONDS = 24 * 3600.0
-# GitHub gives up on an attempt after 10 s: a younger one may still be on its way in.
-SETTLE_SECONDS = 12.0
 
 
 class AppDeliveries:
@@ -94,12 +95,7 @@ def _when(text: str) -> float:
 
 
 def check(api: AppDeliveries, store: JobStore, since: float) -> Checked:
-    """Redeliver what failed since `since` and never reached the store.
-
-    An attempt younger than SETTLE_SECONDS is left to the next check: it may
-    be a delivery still being answered.
-    """
-    settled = time.time() - SETTLE_SECONDS
+    """Redeliver what failed since `since` and never reached the store."""
     delivered: set[str] = set()
     failed: dict[str, dict[str, Any]] = {}  # guid -> its latest attempt
     listed = 0
@@ -119,7 +115,7 @@ def check(api: AppDeliveries, store: JobStore, since: float) -> Checked:
     missed = [
         attempt
         for guid, attempt in failed.items()
-        if guid not in delivered and since <= _when(attempt["delivered_at"]) <= settled
+        if guid not in delivered and since <= _when(attempt["delivered_at"])
     ]
     missed.sort(key=lambda a: _when(a["delivered_at"]))  # oldest first, as they happened
     budget = MAX_PER_CHECK
@@ -187,7 +183,7 @@ class Recovery:
                 except Exception:
                     log.exception("the App's deliveries could not be checked; trying later")
                 else:
-                    since = started - OVERLAP_SECONDS - SETTLE_SECONDS
+                    since = started - OVERLAP_SECONDS
                     if checked.redelivered:
                         self._metrics.deliveries_recovered.labels("redelivered").inc(
                             checked.redelivered

@@ -2,7 +2,9 @@
 
 Every attempt is recorded as GitHub records it for `GET /app/hook/deliveries`: its own
 id, the event's GUID (shared by redeliveries), when, how long, and what the receiver
-answered, or that it could not be reached.
+answered, or that it could not be reached. As on GitHub, an attempt is in the log once
+it has finished (answered, refused, or timed out): one still on its way has no status
+or duration yet, and listing it as failed would have a bot redeliver it.
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ class Delivery:
     @property
     def attempted(self) -> bool:
         return self.delivered_at is not None
+
+    @property
+    def finished(self) -> bool:
+        """Attempted and over: what GitHub's delivery log shows."""
+        return self.attempted and self.done.is_set()
 
     @property
     def status_code(self) -> int:
@@ -141,9 +148,10 @@ class WebhookSender:
         return None
 
     def attempts(self) -> list[Delivery]:
-        """Every attempt made so far (deliveries with no receiver configured are not)."""
+        """Every attempt finished so far, as GitHub's log lists them (deliveries with no
+        receiver configured are not attempts; one still being answered is not listed yet)."""
         with self._lock:
-            return [d for d in self.deliveries if d.attempted]
+            return [d for d in self.deliveries if d.finished]
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until every delivery queued so far was sent."""

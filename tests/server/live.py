@@ -96,10 +96,14 @@ class BotProcess:
         cwd: Path,
         capture: bool = False,
         start_seconds: float = 30.0,
+        output: Path | None = None,
     ):
+        """`capture`: keep what it writes for `stop()`; `output`: write it to this file."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        out = subprocess.PIPE if capture else subprocess.DEVNULL
+        out: Any = subprocess.PIPE if capture else subprocess.DEVNULL
+        if output is not None:
+            out = output.open("ab")
         self.proc = subprocess.Popen(
             [a.replace("{port}", str(self.port)) for a in argv],
             cwd=cwd,
@@ -108,6 +112,8 @@ class BotProcess:
             stderr=out,
             text=True,
         )
+        if output is not None:
+            out.close()  # the child has its own copy
         try:
             wait_for(self._up, timeout=start_seconds, what="the server to start")
         except BaseException:

@@ -10,16 +10,17 @@ description.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.server.app import create_app
-from bot.server.recovery import SETTLE_SECONDS
 from bot.simulator.pytest_plugin import make_github_sim  # noqa: F401 (a fixture)
 from tests.server.live import (
     SECRET,
     bound_socket,
+    job_state,
     live_server,
     queue_counts,
     settings_for,
@@ -58,8 +59,6 @@ def test_deliveries_sent_while_the_bot_was_down_are_redelivered_and_handled_once
     missed = {d.id for d in sim.webhooks.attempts()}
     assert len(missed) == 50  # the comments (the issue was opened before the hook was set)
     assert all(d.status is None for d in sim.webhooks.attempts())  # none reached a bot
-    # Attempts younger than GitHub's timeout may still be on their way: the bot waits.
-    time.sleep(SETTLE_SECONDS)
 
     settings = settings_for(
         tmp_path,
@@ -81,3 +80,68 @@ def test_deliveries_sent_while_the_bot_was_down_are_redelivered_and_handled_once
     assert sorted(d.id for d in redeliveries) == sorted(missed)  # each once
     assert all(d.status == 202 for d in redeliveries)
     assert queue_counts(settings.database) == {"queued": 0, "running": 0, "done": 50, "dead": 0}
+
+
+def test_two_serve_replicas_recovering_at_once_have_each_missed_delivery_redelivered_once(
+    make_github_sim,  # noqa: F811 (the plugin's fixture)
+    tmp_path,
+    postgres_url,
+):
+    """Every replica of a deployment checks the delivery log: after an outage, two replicas
+    (`mlbot serve`, on one PostgreSQL) start together and check every second. GitHub is
+    asked once per missed delivery, across both, and each is handled once: every command
+    among them gets one reply."""
+    from tests.server.replicas import MODELS, balancer, models_world, serve, settle
+    from tests.server.replicas import REPO as MODELS_REPO
+    from tests.server.replicas import SECRET as REPLICAS_SECRET
+
+    sim = make_github_sim(webhook_secret=REPLICAS_SECRET)
+    world = models_world(sim)
+    with balancer() as front:
+        # No replica behind the front door: GitHub's deliveries get a 502 and stay failed.
+        sim.set_webhook(front.url + "/webhook", REPLICAS_SECRET)
+        asked = []
+        for n in range(50):
+            model = MODELS[n % len(MODELS)]
+            body = f"/promote {model} v1.0.0 to staging" if n % 5 == 0 else f"note {n}"
+            cid = sim.comment(MODELS_REPO, world.issues[model], body, user="alice")
+            if body.startswith("/"):
+                asked.append(cid)
+        sim.wait_for_webhooks()
+        missed = {d.id for d in sim.webhooks.attempts()}
+        assert len(missed) == 50
+        assert {d.status for d in sim.webhooks.attempts()} == {502}
+
+        with ThreadPoolExecutor(2) as starting:
+            replicas = list(
+                starting.map(
+                    lambda n: serve(
+                        world, postgres_url, tmp_path / f"replica-{n}.log", recovery_seconds=1
+                    ),
+                    range(2),
+                )
+            )
+        try:
+            for r in replicas:
+                front.add(r.url)
+            wait_for(
+                lambda: all(job_state(postgres_url, guid) == "done" for guid in missed),
+                timeout=180,
+                what="the missed deliveries to be handled",
+            )
+            settle(sim, postgres_url)
+            time.sleep(2.5)  # more checks on both: nothing is asked for twice
+            counted = sum(recovered(r.url) for r in replicas)
+        finally:
+            for r in replicas:
+                r.stop()
+
+    redeliveries = [d for d in sim.webhooks.attempts() if d.redelivery]
+    assert sorted(d.id for d in redeliveries) == sorted(missed)  # each once, across both
+    assert {d.status for d in redeliveries} == {202}  # each stored by the redelivery
+    assert counted == 50
+    replies = world.replies()
+    assert sorted(replies) == sorted(f"{cid}.1" for cid in asked)
+    assert all(len(r) == 1 for r in replies.values())
+    counts = queue_counts(postgres_url)
+    assert counts["queued"] == counts["running"] == counts["dead"] == 0, counts

@@ -1,202 +1,164 @@
-"""Three replicas on one PostgreSQL: each delivery handled once, whatever happens.
+"""Three `mlbot serve` replicas on one PostgreSQL: each command carried out once, whatever
+happens to the deliveries and to the replicas.
 
-Three servers run as `mlbot serve` does (uvicorn, a queue-writer and a
-worker process each) on one database. Deliveries are spread over them, each
-sent to two replicas at once; one replica is killed with kill -9 while it
-runs jobs; everything is redelivered again at the end. Then: every delivery
-was stored once and its job finished, nothing is queued, running or dead,
-every model's history is linear (no write ever lost a compare-and-swap,
-because the model lock serialised the writers across replicas), and every
-delivery appears in it exactly once.
+Three replicas run as a user runs them (`mlbot serve`, configured by `MLBOT_*` variables:
+the database URL, the App's id and key, the GitHub simulator's URL), with the bot's real
+handlers. `/promote` and `/rollback` comments on three models reach them through a
+balancer that passes every delivery to two replicas at the same moment; every GitHub call
+is slowed (the simulator's latency), so jobs overlap and run for a while. One replica is
+killed with kill -9 while it runs a job; at the end GitHub is asked to redeliver every
+delivery (`POST /app/hook/deliveries/{id}/attempts`), which lands on other replicas.
+
+What users see: every command gets exactly one reply; the registry is one line of
+commits, whole, and each command that wrote did so once; the store holds every delivery
+once, its job done, nothing queued, running or dead; the job the dead replica was running
+was finished by another.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
-from collections.abc import Iterator
+import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-import httpx
+import psycopg
 import pytest
 
-from bot.server.store import make_store
-from tests.server.live import SECRET, BotProcess, deliver, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
-MODELS = 3
+from bot.registry import audit
+from bot.registry.check import check
+from bot.registry.git_store import GitStore
+from bot.server.recovery import AppDeliveries
+from bot.simulator import Faults
+from bot.simulator.pytest_plugin import make_github_sim  # noqa: F401 (a fixture)
+from tests.server.live import queue_counts, wait_for
+from tests.server.replicas import (
+    MODELS,
+    REPO,
+    SECRET,
+    balancer,
+    children,
+    models_world,
+    serve,
+    settle,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG")
 
 
-class Registry:
-    """Per model, a list of delivery ids; a write names the length it read (its parent)."""
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[str]] = {}
-        self.conflicts = 0
-        self.lock = threading.Lock()
-
-
-@contextmanager
-def registry_server() -> Iterator[tuple[str, Registry]]:
-    state = Registry()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with state.lock:
-                self._answer(200, list(state.history.get(self.path.strip("/"), [])))
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with state.lock:
-                entries = state.history.setdefault(self.path.strip("/"), [])
-                if body["parent"] != len(entries):
-                    state.conflicts += 1
-                    self._answer(409, {"message": "the head moved"})
-                    return
-                entries.append(body["delivery"])
-            self._answer(201, {})
-
-        def _answer(self, status: int, payload: object) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+def commands(model: str) -> list[tuple[str, str]]:
+    """(who, comment) on the model's incident issue: some write, some find nothing to do."""
+    return [
+        ("bob", f"/rollback {model} because errors"),
+        ("alice", f"/promote {model} v1.0.0 to staging"),
+        ("alice", f"/rollback {model} to v1.1.0 because it was fine"),
+        ("bob", f"/promote {model} v1.2.0 to staging"),
+    ] * 2
 
 
-def replica(tmp_path: Path, database: str, registry: str, write_seconds: float) -> BotProcess:
-    env = {
-        "MLBOT_WEBHOOK_SECRET": SECRET,
-        "MLBOT_DATABASE": database,
-        "MLBOT_WORKERS": "2",
-        "MLBOT_WORKER_NICE": "0",
-        "MLBOT_LEASE_SECONDS": "2",
-        "MLBOT_GITHUB_TOKEN": "ghs_" + "t" * 36,
-        "REPLICA_TEST_DIR": str(tmp_path),
-        "REPLICA_TEST_REGISTRY": registry,
-        "REPLICA_TEST_WRITE_SECONDS": str(write_seconds),
-    }
-    argv = [
-        sys.executable, "-m", "uvicorn", "--factory", "tests.server.replica_app:make_app",
-        "--host", "127.0.0.1", "--port", "{port}", "--no-access-log",
-    ]  # fmt: skip
-    # Three servers of three processes each start at once: give a busy machine time.
-    return BotProcess(argv, env, ROOT, start_seconds=120)
+def running_on(database: str, pids: list[int]) -> list[int]:
+    """The seqs of the running jobs whose owner (host:pid:…) is one of these processes."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        rows = conn.execute("SELECT seq, owner FROM mlbot_jobs WHERE state = 'running'").fetchall()
+    return [seq for seq, owner in rows if owner and int(owner.split(":")[1]) in pids]
 
 
-def comment(n: int) -> dict:
-    return {
-        "action": "created",
-        "issue": {"number": n % MODELS},
-        "comment": {"id": n, "body": "/promote"},
-        "repository": {"id": 1, "name": "models", "full_name": "acme/models"},
-        "sender": {"login": "alice"},
-    }
-
-
-def send_twice(urls: list[str], ids: range, first: int) -> list[tuple[str, int | None]]:
-    """Each delivery to two replicas at once; (delivery id, status, or None if unreachable)."""
-    clients = {url: httpx.Client(base_url=url, timeout=10) for url in urls}
-
-    def post(url: str, n: int) -> tuple[str, int | None]:
-        try:
-            return f"d-{n}", deliver(
-                clients[url], "issue_comment", comment(n), f"d-{n}"
-            ).status_code
-        except httpx.TransportError:
-            return f"d-{n}", None
-
-    jobs = []
-    try:
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            for n in ids:
-                a, b = urls[(n + first) % len(urls)], urls[(n + first + 1) % len(urls)]
-                jobs += [pool.submit(post, a, n), pool.submit(post, b, n)]
-            return [j.result() for j in jobs]
-    finally:
-        for client in clients.values():
-            client.close()
-
-
-def stored_once(answers: list[tuple[str, int | None]], ids: range) -> None:
-    """At most one replica said 202; at least one acknowledged the delivery."""
-    for n in ids:
-        statuses = [s for d, s in answers if d == f"d-{n}"]
-        assert statuses.count(202) <= 1, (n, statuses)
-        assert set(statuses) - {None} <= {200, 202} and set(statuses) - {None}, (n, statuses)
-
-
-def started(tmp_path: Path) -> list[tuple[str, int]]:
-    path = tmp_path / "started"
-    if not path.exists():
+def still_running(database: str, pids: list[int]) -> list[int]:
+    """The jobs these processes run now and still run a moment later."""
+    first = running_on(database, pids)
+    if not first:
         return []
-    complete = path.read_text().rpartition("\n")[0]  # a line being written is not read yet
-    return [(d, int(p)) for d, p in (line.split() for line in complete.splitlines())]
+    time.sleep(0.3)
+    return sorted(set(first) & set(running_on(database, pids)))
 
 
-def test_three_replicas_handle_every_delivery_once_through_duplicates_and_a_kill_9(
-    tmp_path, postgres_url
+def test_three_serve_replicas_carry_out_every_command_once_through_duplicates_and_a_kill_9(
+    make_github_sim,  # noqa: F811 (the plugin's fixture)
+    tmp_path,
+    postgres_url,
 ):
-    store = make_store(postgres_url)
-    store.open()
-    with registry_server() as (registry_url, registry), ThreadPoolExecutor(3) as starting:
-        # The first replica's writes never end: whatever it runs, it dies running.
+    faults = Faults()
+    sim = make_github_sim(webhook_secret=SECRET, faults=faults)
+    world = models_world(sim)
+    commits_before = len(world.registry_commits())
+    with ThreadPoolExecutor(3) as starting:
         replicas = list(
-            starting.map(lambda s: replica(tmp_path, postgres_url, registry_url, s), (60, 0.1, 0.1))
-        )
-        victim, survivors = replicas[0], replicas[1:]
-        try:
-            with ThreadPoolExecutor(1) as sending:
-                first = sending.submit(send_twice, [r.url for r in replicas], range(45), 0)
-                # Kill one replica while it is running a job of its own.
-                wait_for(
-                    lambda: any(pid == victim.proc.pid for _, pid in started(tmp_path)),
-                    what="the victim to run a job",
-                )
-                victim.kill9()
-                answers = first.result()
-            stored_once(answers, range(45))
-            later = send_twice([r.url for r in survivors], range(45, 60), 0)
-            stored_once(later, range(45, 60))
-            assert None not in {s for _, s in later}
-            wait_for(
-                lambda: store.counts()["done"] == 60,
-                timeout=90,
-                what="every job to finish on the surviving replicas",
+            starting.map(
+                lambda n: serve(
+                    world,
+                    postgres_url,
+                    tmp_path / f"replica-{n}.log",
+                    lease_seconds=2,
+                    recovery_seconds=0,
+                ),
+                range(3),
             )
-            # GitHub redelivering any of them, to any replica, changes nothing.
-            again = send_twice([r.url for r in survivors], range(60), 1)
-            assert {s for _, s in again} == {200}
-            assert store.counts() == {"queued": 0, "running": 0, "done": 60, "dead": 0}
-        finally:
-            store.close()
-            for r in survivors:
-                r.stop()
+        )
+    victim = replicas[0]
+    try:
+        with balancer([r.url for r in replicas], duplicates=True) as front:
+            sim.set_webhook(front.url + "/webhook", SECRET)
+            faults.latency_per_call = 0.05  # a GitHub round trip: jobs run for a while
+            asked: dict[int, str] = {}
+            for model in MODELS:
+                for user, body in commands(model):
+                    asked[sim.comment(REPO, world.issues[model], body, user=user)] = body
+            # Kill the victim while it runs a job of its own (its worker process's), well
+            # into the job: it has called GitHub.
+            interrupted = wait_for(
+                lambda: still_running(postgres_url, children(victim.proc.pid)),
+                timeout=120,
+                what="the victim to run a job",
+            )
+            victim.kill9()
+            settle(sim, postgres_url)
 
-    assert registry.conflicts == 0  # writes to one model never raced across replicas
-    written = [d for entries in registry.history.values() for d in entries]
-    assert sorted(written) == sorted(f"d-{n}" for n in range(60))  # each exactly once
-    for model, entries in registry.history.items():
-        assert all(int(d[2:]) % MODELS == int(model[1:]) for d in entries)
-    runs = started(tmp_path)
-    by_victim = {d for d, pid in runs if pid == victim.proc.pid}
-    taken_over = {d for d, pid in runs if pid != victim.proc.pid and d in by_victim}
-    assert taken_over  # the dead replica's running job was finished by another
+            # GitHub redelivering every delivery, each to some other replica, changes nothing.
+            originals = [d for d in sim.webhooks.attempts() if not d.redelivery]
+            api = AppDeliveries(sim.url, world.app.id, world.app.private_key_pem)
+            try:
+                for d in originals:
+                    api.redeliver(d.number)
+            finally:
+                api.close()
+            settle(sim, postgres_url)
+            faults.latency_per_call = 0.0
+    finally:
+        for r in replicas[1:]:
+            r.stop()
+
+    # Every delivery: stored by at most one replica, acknowledged, redelivered as a duplicate.
+    for d in originals:
+        statuses = front.statuses(d.id)
+        assert statuses.count(202) <= 1, (d.event, statuses)
+        assert {200, 202} & set(statuses), (d.event, statuses)
+        assert set(statuses) <= {200, 202, None}, (d.event, statuses)
+    redeliveries = [d for d in sim.webhooks.attempts() if d.redelivery]
+    assert len(redeliveries) == len(originals)
+    assert {d.status for d in redeliveries} == {200}  # each already stored
+
+    # Every command answered exactly once.
+    replies = world.replies()
+    assert sorted(replies) == sorted(f"{cid}.1" for cid in asked)
+    assert all(len(r) == 1 for r in replies.values()), {
+        k: len(v) for k, v in replies.items() if len(v) != 1
+    }
+    done = [k for k, r in replies.items() if "mlbot:done" in r[0]]
+    assert done, "some commands wrote"
+
+    # The registry: one line, whole, one commit per command that wrote.
+    assert world.git("rev-list", "--merges", "main").strip() == ""
+    assert check(GitStore(world.git_dir, branch="main")) == []
+    written = world.registry_commits()[: len(world.registry_commits()) - commits_before]
+    assert len(written) == len(done)
+    named = [audit.parse_trailers(m).get("Command", [None])[0] for m in written]
+    assert len(set(named)) == len(named), named
+
+    # The store: everything done once; the dead replica's job finished by another.
+    counts = queue_counts(postgres_url)
+    assert counts["queued"] == counts["running"] == counts["dead"] == 0, counts
+    assert counts["done"] >= len(asked)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT state, attempts FROM mlbot_jobs WHERE seq = ANY(%s)", (interrupted,)
+        ).fetchall()
+    assert rows and all(state == "done" and attempts >= 2 for state, attempts in rows), rows

@@ -129,3 +129,47 @@ def test_deliveries_answer_only_the_app_itself(make_github_sim) -> None:
             assert client.get(f"/app/hook/deliveries/{mine[0]['id']}").status_code == 404
             assert client.post(f"/app/hook/deliveries/{mine[0]['id']}/attempts").status_code == 404
     assert as_user.status_code == 401 and as_installation.status_code == 401
+
+
+def test_an_attempt_is_listed_once_it_has_finished_not_while_the_receiver_answers(
+    make_github_sim,
+) -> None:
+    """GitHub records an attempt with its answer and duration: one still on its way is not
+    in the log yet (listing it as failed made bots redeliver what was being delivered)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+    arrived = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            arrived.set()
+            release.wait(10)
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sim: GitHubSimulator = make_github_sim(webhook_secret=SECRET)
+        app, _ = _installed(sim)
+        sim.set_webhook(f"http://127.0.0.1:{server.server_address[1]}/webhook", SECRET)
+        sim.create_issue("acme/models", "Drift", user="alice")
+        assert arrived.wait(10)
+        with app_http(sim, app) as client:
+            while_answering = client.get("/app/hook/deliveries").json()
+            release.set()
+            sim.wait_for_webhooks()
+            after = client.get("/app/hook/deliveries").json()
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+    assert while_answering == []
+    assert [(d["event"], d["status"], d["status_code"]) for d in after] == [("issues", "OK", 202)]

@@ -26,7 +26,6 @@ import contextlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -42,6 +41,7 @@ from bot.server.store.jobs import (
     Job,
     NewJob,
     Outcome,
+    new_owner,
     now_or,
 )
 
@@ -75,7 +75,7 @@ class PostgresStore(Conveniences):
         self._shown = shown  # the URL without its password, for errors and logs
         self._lease = lease_seconds
         self._connect_seconds = connect_seconds
-        self.owner = uuid.uuid4().hex
+        self.owner = new_owner()
         # Each operation is one statement, so its own transaction: one round trip.
         # State changes do not wait for the WAL to reach the disk (as SQLite's
         # synchronous=NORMAL): a crash of the database can forget the last ones,

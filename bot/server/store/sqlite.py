@@ -34,7 +34,6 @@ import contextlib
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -48,6 +47,7 @@ from bot.server.store.jobs import (
     Job,
     NewJob,
     Outcome,
+    new_owner,
     now_or,
 )
 
@@ -88,7 +88,7 @@ class SqliteStore(Conveniences):
         if intake_sync not in ("full", "normal"):
             raise ValueError(f"unknown synchronous mode {intake_sync!r}")
         self._intake_sync = intake_sync.upper()
-        self.owner = uuid.uuid4().hex
+        self.owner = new_owner()
         self._lease = lease_seconds
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
