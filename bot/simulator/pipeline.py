@@ -48,6 +48,7 @@ def serve(
         if path.startswith("/_sim/"):
             response = _serve_blob(sim, path)
         else:
+            sim.faults.wait_if_held(method, path)
             fault = sim.faults.draw(path)
             entry.fault = fault
             if sim.faults.latency_per_call:

@@ -3,13 +3,16 @@
 Two replicas share one database: replica A runs its workers in this process,
 replica B in a child process (as `mlbot serve` does), so their in-process locks
 are not shared. Two owners approve a pending `/promote` at the same moment, one
-approval delivered to each replica: both find the command pending and approved.
+approval delivered to each replica, and the simulator holds replica A's completion
+after it found the command pending until replica B has got as far or is seen waiting
+(`tests.security.races`): without the store's lock on the command's identity both
+would complete it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,7 +21,8 @@ from bot.server.children import DEFAULT_ROUTER
 from bot.server.settings import Settings
 from bot.simulator import Faults
 from tests.e2e.conftest import BOT, SECRET, build_world
-from tests.security.attacks import World, replies_to
+from tests.security.attacks import World
+from tests.security.races import kinds, two_approvals_at_once
 from tests.server import postgres
 from tests.server.live import live_server
 
@@ -33,13 +37,38 @@ def postgres_server() -> Iterator[postgres.PostgresServer]:
         yield server
 
 
+def waiting_for_lock(url: str, repo: str, name: str) -> Callable[[], bool]:
+    """Whether a session of this database waits for the store's lock on (repo, name)."""
+    import psycopg
+
+    def check() -> bool:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(
+                "WITH k AS (SELECT hashtextextended(%s, 0) AS h)"
+                " SELECT count(*) FROM pg_locks, k WHERE locktype = 'advisory'"
+                " AND NOT granted AND objsubid = 1"
+                " AND classid::text::bigint = (k.h >> 32) & 4294967295"
+                " AND objid::text::bigint = k.h & 4294967295",
+                (f"{repo}\n{name}",),
+            ).fetchone()
+        return bool(row and row[0])
+
+    return check
+
+
 def test_approvals_on_two_replicas_complete_a_pending_command_once(
     make_github_sim, tmp_path, registry_template, postgres_server
 ) -> None:
+    """Checked to fail without the lock: with `once.serialised` reduced to a bare
+    `yield`, replica B reaches the held permission read too (`second == "both"`) and
+    answers a second time (a refusal, "already live", after replica A's done reply).
+    With it, B is seen waiting for the advisory lock on `#command <key>`, then finds
+    A's done reply and says nothing.
+    """
     url = postgres_server.create_database()
     faults = Faults()
     worlds = build_world(
-        make_github_sim, tmp_path, registry_template, faults=faults, database=url, workers=2
+        make_github_sim, tmp_path, registry_template, faults=faults, database=url, workers=1
     )
     world: World = next(worlds)
     try:
@@ -47,7 +76,7 @@ def test_approvals_on_two_replicas_complete_a_pending_command_once(
             _env_file=None,
             webhook_secret=SECRET,
             database=url,
-            workers=2,
+            workers=1,
             max_attempts=5,
             retry_base_seconds=0.05,
             retry_max_seconds=0.5,
@@ -59,25 +88,31 @@ def test_approvals_on_two_replicas_complete_a_pending_command_once(
         )
         with live_server(create_app(settings, worker_process=DEFAULT_ROUTER)) as replica_b:
             pr = world.open_pr()
+            # Replica B answers the /promote: its worker process is up before the race.
+            world.sim.set_webhook(f"{replica_b}/webhook", SECRET)
             cid = world.comment(pr, "/promote")
-            world.settle()
-            # Every GitHub call slowed: each completion takes long enough to overlap the other.
-            faults.latency_per_call = 0.05
-            for owner, replica in (("alice", world.bot_url), ("bob", replica_b)):
-                world.sim.set_webhook(f"{replica}/webhook", SECRET)
-                world.review(pr, user=owner)
-                world.sim.wait_for_webhooks(30)  # delivered: its job starts, the next one too
+            world.sim.wait_for_webhooks(30)
             world.sim.set_webhook(f"{world.bot_url}/webhook", SECRET)
             world.settle()
-            faults.latency_per_call = 0.0
+
+            def bob_on_replica_b() -> None:
+                world.sim.set_webhook(f"{replica_b}/webhook", SECRET)
+                world.review(pr, user="bob")
+                world.sim.wait_for_webhooks(30)
+                world.sim.set_webhook(f"{world.bot_url}/webhook", SECRET)
+
+            race = two_approvals_at_once(
+                world,
+                pr,
+                cid,
+                second=bob_on_replica_b,
+                waiting=waiting_for_lock(url, world.repo, f"#command {cid}.1"),
+            )
+            assert kinds(race.replies) == ["pending", "done"], race.replies
+            assert "Promoted cancer v1.2.0 to production" in race.replies[1]
+            assert race.edited == [], race.edited
+            assert race.promoted == 1
+            assert race.second == "waited", "replica B judged the command A was completing"
             assert world.live()["production"] == "v1.2.0"
-            done = [r for r in replies_to(world, pr, cid) if "mlbot:done" in r]
-            assert len(done) == 1, done
-            promoted = [
-                m
-                for m in world.registry_log()
-                if m.startswith("registry: promote cancer v1.2.0 to production")
-            ]
-            assert len(promoted) == 1
     finally:
         worlds.close()
