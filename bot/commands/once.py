@@ -97,10 +97,12 @@ def reply_outcome(rc: RepoContext, req: Request, *, fresh: bool = True) -> Reply
     """What the bot last said about this command, read from the issue as it is now."""
     if fresh:
         rc.forget_comments(req.number)
-    first = FIRST_READS.get(req.invocation.name)
+    reads: list[Callable[[], object]] = []
+    if (first := FIRST_READS.get(req.invocation.name)) is not None:
+        with contextlib.suppress(Exception):
+            reads = first(rc, req)
     found, *_ = rc.gather(
-        lambda: bot_replies(rc, req.number, req.key),
-        *[_quietly(read) for read in (first(rc, req) if first else [])],
+        lambda: bot_replies(rc, req.number, req.key), *[_quietly(read) for read in reads]
     )
     latest: ReplyOutcome | None = None
     for comment, fields in found:
