@@ -247,3 +247,23 @@ def test_a_tamper_report_closed_by_someone_who_is_not_a_code_owner_is_reopened(
     world.sim.set_issue_state(world.repo, issue.number, "closed", user="bob")
     world.settle()
     assert [i for i in tamper_issues(world) if i.state == "open"] == []
+
+
+def test_a_tamper_label_removed_by_someone_who_is_not_a_code_owner_is_put_back(
+    world: World,
+) -> None:
+    from tests.simulator.helpers import http
+
+    world.sim.user("tess")
+    world.sim.add_collaborator(world.repo, "tess", "triage")
+    hand_edit(world, author="carol")
+    world.settle()
+    (issue,) = tamper_issues(world)
+    with http(world.sim, "tess") as client:
+        gone = client.delete(f"/repos/{world.repo}/issues/{issue.number}/labels/mlbot:tamper")
+    assert gone.status_code == 200, gone.text
+    world.settle()
+    (still,) = tamper_issues(world)
+    assert still.number == issue.number and "mlbot:tamper" in still.labels
+    said = world.bot_comments(issue.number)[-1]
+    assert "`mlbot:tamper` restored" in said and "`tess` is not one" in said, said

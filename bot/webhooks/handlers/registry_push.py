@@ -209,29 +209,66 @@ def _rules(start: DefaultBranch | None, model: str) -> Rules:
 def on_tamper_closed(event: IssuesEvent, ctx: JobContext) -> None:
     """A tamper report closed: the freeze lifts only when a code owner closed it."""
     from bot.chatops import tamper_issue
+
+    names = [label.name for label in event.issue.labels]
+    if tamper_issue.TAMPER_LABEL not in names:
+        return
+    models = [n.removeprefix("model:") for n in names if n.startswith("model:")]
+    refused = _not_owner(event, ctx, models)
+    if refused:
+        rc, closer, owners = refused
+        tamper_issue.reopen(rc.gh, rc.full_name, event.issue.number, closer, owners)
+        ctx.log.warning(
+            "tamper report closed by someone who is not a code owner: reopened",
+            extra={"issue": event.issue.number, "closer": closer},
+        )
+
+
+@router.register("issues", action="unlabeled")
+def on_tamper_unlabeled(event: IssuesEvent, ctx: JobContext) -> None:
+    """A label that makes an open report freeze a model removed: put back unless a code
+    owner removed it (an open issue without both labels freezes nothing)."""
+    from bot.chatops import tamper_issue
+
+    removed = event.label.name if event.label else ""
+    names = [label.name for label in event.issue.labels]
+    if event.issue.state != "open":
+        return
+    if removed == tamper_issue.TAMPER_LABEL:
+        models = [n.removeprefix("model:") for n in names if n.startswith("model:")]
+    elif removed.startswith("model:") and tamper_issue.TAMPER_LABEL in names:
+        models = [removed.removeprefix("model:")]
+    else:
+        return
+    refused = _not_owner(event, ctx, models)
+    if refused:
+        rc, who, owners = refused
+        tamper_issue.relabel(rc.gh, rc.full_name, event.issue.number, removed, who, owners)
+        ctx.log.warning(
+            "tamper report unlabelled by someone who is not a code owner: label restored",
+            extra={"issue": event.issue.number, "sender": who, "label": removed},
+        )
+
+
+def _not_owner(
+    event: IssuesEvent, ctx: JobContext, models: list[str]
+) -> tuple[RepoContext, str, list[tuple[str, list[str]]]] | None:
+    """(context, sender, [(model, its owners)]) when the sender owns none of `models`."""
     from bot.chatops.context import RepoContext
     from bot.registry import schema
 
     repo = event.repository
-    names = [label.name for label in event.issue.labels]
-    if repo is None or tamper_issue.TAMPER_LABEL not in names or event.issue.is_pull_request:
-        return
-    models = [n.removeprefix("model:") for n in names if n.startswith("model:")]
-    closer = event.sender.login if event.sender else ""
-    if not models or closer.lower() == ctx.settings.bot_login.lower():
-        return
+    sender = event.sender.login if event.sender else ""
+    if repo is None or event.issue.is_pull_request or not models:
+        return None
+    if sender.lower() == ctx.settings.bot_login.lower():
+        return None
     rc = RepoContext(
         ctx.github, repo.full_name, repo.default_branch or "main", ctx.settings.bot_login
     )
     refused: list[tuple[str, list[str]]] = []
     for model in models:
         owners, _where = rc.owners_of(schema.stages_path(model))
-        if closer.lower() not in {o.lower() for o in owners}:
+        if sender.lower() not in {o.lower() for o in owners}:
             refused.append((model, owners))
-    if not refused:
-        return
-    tamper_issue.reopen(rc.gh, rc.full_name, event.issue.number, closer, refused)
-    ctx.log.warning(
-        "tamper report closed by someone who is not a code owner: reopened",
-        extra={"issue": event.issue.number, "closer": closer},
-    )
+    return (rc, sender, refused) if refused else None
