@@ -267,3 +267,23 @@ def test_a_tamper_label_removed_by_someone_who_is_not_a_code_owner_is_put_back(
     assert still.number == issue.number and "mlbot:tamper" in still.labels
     said = world.bot_comments(issue.number)[-1]
     assert "`mlbot:tamper` restored" in said and "`tess` is not one" in said, said
+
+
+def test_a_force_push_that_drops_mlbots_registry_commits_is_reported(
+    world: World, tmp_path: Path
+) -> None:
+    incident = world.issue()
+    world.comment(incident, "/rollback cancer because incident", user="bob")
+    world.settle()
+    assert world.live()["production"] == "v1.0.0"
+    root = checkout(world, tmp_path)
+    git(root, "reset", "-q", "--hard", "HEAD~1")  # before the rollback: v1.1.0 again
+    (root / "notes.txt").write_text("nothing to see\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notes")
+    world.sim.push_git(world.repo, root, "main", pusher="carol", force=True)
+    world.settle()
+    assert world.live()["production"] == "v1.1.0"
+    (issue,) = tamper_issues(world)
+    body = issue.body or ""
+    assert "force-push by `carol`" in body and STAGES in body, body

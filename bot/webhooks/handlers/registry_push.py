@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bot.chatops.repository import DefaultBranch
+from bot.rendering import code
 from bot.webhooks.payloads import IssuesEvent, PushEvent
 from bot.webhooks.router import Router
 
@@ -68,11 +69,14 @@ def on_push(event: PushEvent, ctx: JobContext) -> None:
         for sha, paths in _pushed(rc, event, before)
         if tamper.touches_registry([p for kind in paths.values() for p in kind])
     ]
-    if not touching:
-        return
-    start = _Pinned(rc.gh, rc.full_name, branch, before) if before else None
     pusher = event.sender.login if event.sender else None
     findings: dict[str, list[tamper.Finding]] = {}
+    if event.forced and before and event.after:
+        for finding in _dropped(rc, before, event.after, pusher):
+            findings.setdefault(finding.model, []).append(finding)
+    if not touching and not findings:
+        return
+    start = _Pinned(rc.gh, rc.full_name, branch, before) if before else None
     accepted: list[tamper.Accepted] = []
     for sha, paths in touching:
         data = rc.call("GET", rc.repo_path(f"/commits/{sha}"))
@@ -135,6 +139,33 @@ def _pushed(
             yield sha, _tree_changes(rc, sha)
 
 
+def _dropped(rc: RepoContext, before: str, after: str, pusher: str | None) -> list[Any]:
+    """What a force-push took out of the registry: the changes of the commits it dropped
+    (from where the two heads part to `before`), one finding per model."""
+    from bot.registry import tamper
+
+    data = rc.call("GET", rc.repo_path(f"/compare/{after}...{before}"), {"per_page": 1, "page": 1})
+    dropped = int(data.get("total_commits") or 0)
+    base = (data.get("merge_base_commit") or {}).get("sha")
+    if not dropped or not base:
+        return []
+    changes = _registry_diff(rc, base, before)
+    paths = sorted({p for kind in changes.values() for p in kind})
+    if not paths:
+        return []
+    who = pusher or "an unknown account"
+    gone = tamper.PushedCommit(sha=before, author_login=pusher, author_name=who, verified=False)
+    why = (
+        f"a force-push by {code(who)} replaced the branch, dropping this commit and"
+        f" {dropped - 1} before it, which had changed these files: the registry went back"
+        " without mlbot, and its audit log lost those commits"
+    )
+    by_model: dict[str, list[str]] = {}
+    for path in paths:
+        by_model.setdefault(path.split("/")[1] if path.count("/") >= 2 else "?", []).append(path)
+    return [tamper.Finding(gone, m, tuple(p), why) for m, p in sorted(by_model.items())]
+
+
 def _compare(rc: RepoContext, before: str, after: str) -> list[str]:
     """The commits from `before` to `after` (`git log before..after`), oldest first."""
     shas: list[str] = []
@@ -156,13 +187,18 @@ def _tree_changes(rc: RepoContext, sha: str) -> dict[str, list[str]]:
     """What a commit changed under `registry/` against its first parent, from the trees."""
     data = rc.call("GET", rc.repo_path(f"/git/commits/{sha}"))
     parents = [p["sha"] for p in data.get("parents") or []]
+    return _registry_diff(rc, parents[0] if parents else None, sha)
+
+
+def _registry_diff(rc: RepoContext, old: str | None, new: str) -> dict[str, list[str]]:
+    """{added, modified, removed} under `registry/` from commit `old` to commit `new`."""
     store = rc.store
 
     def listing(commit: str) -> dict[str, str | None]:
         return store.blob_ids(commit, store.list_files(commit, "registry/"))
 
-    after = listing(sha)
-    before = listing(parents[0]) if parents else {}
+    after = listing(new)
+    before = listing(old) if old else {}
     return {
         "added": sorted(set(after) - set(before)),
         "modified": sorted(p for p in after if p in before and before[p] != after[p]),
