@@ -287,3 +287,18 @@ def test_a_force_push_that_drops_mlbots_registry_commits_is_reported(
     (issue,) = tamper_issues(world)
     body = issue.body or ""
     assert "force-push by `carol`" in body and STAGES in body, body
+
+
+def test_an_allowed_cli_promotion_during_a_freeze_is_reported(world: World, tmp_path: Path) -> None:
+    allow_cli_in_staging(world)
+    incident = world.issue()
+    world.comment(incident, "/freeze cancer staging because bad data", user="bob")
+    world.settle()
+    root = checkout(world, tmp_path)
+    cli_promote(root, "v1.1.0", "staging")
+    world.sim.push_git(world.repo, root, "main", pusher="alice")
+    world.settle()
+    (frozen,) = [i.number for i in world.sim.issues(world.repo) if "mlbot:incident" in i.labels]
+    (issue,) = tamper_issues(world)
+    body = issue.body or ""
+    assert f"frozen by #{frozen}" in body and "a freeze holds for the CLI too" in body, body

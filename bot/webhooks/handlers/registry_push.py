@@ -1,9 +1,10 @@
 """`push` to the default branch: registry changes mlbot did not make are reported at once.
 
 Every commit the push brings is judged, not only those the payload lists
-(GitHub lists at most 2048, and at most 3000 files of each): the commits come
-from the compare API between the push's `before` and `after`, the files of
-one the payload does not fully list from its trees. Each commit that touches
+(GitHub lists at most 2048, and at most 3000 files of each): a long push's
+commits come from the compare API between its `before` and `after`, the
+files of one the payload does not fully list from its trees. A force-push
+is also judged on what it dropped. Each commit that touches
 `registry/` is looked up (GitHub's author account, whether GitHub verified
 it) and judged by `bot.registry.tamper`, against the policy and CODEOWNERS as
 they were where the push began, so a push cannot relax the rules it is
@@ -36,6 +37,10 @@ NO_COMMIT = "0" * 40
 PAYLOAD_COMMITS = 2048
 PAYLOAD_FILES = 3000
 COMPARE_PAGE = 100
+# A payload listing fewer commits than this is taken as complete. GitHub documents 2048
+# for webhooks, but its payloads (and the Events API) used to stop at 20: from 20 on, the
+# compare API is asked, which costs one call per 100 commits.
+PAYLOAD_SURE = 20
 
 
 class _Pinned(DefaultBranch):
@@ -101,6 +106,12 @@ def on_push(event: PushEvent, ctx: JobContext) -> None:
         ):
             findings.setdefault(finding.model, []).append(finding)
     for allowed in accepted:
+        if allowed.kind == "cli-promotion" and (why := _frozen(rc, allowed, findings)):
+            paths = tuple(allowed.commit.registry_paths)
+            findings.setdefault(allowed.model, []).append(
+                tamper.Finding(allowed.commit, allowed.model, paths, why)
+            )
+            continue
         # Not an approval: the audit log (the commit) keeps the CLI's claims as claims.
         ctx.log.info(
             "pushed registry change accepted",
@@ -120,6 +131,26 @@ def on_push(event: PushEvent, ctx: JobContext) -> None:
         )
 
 
+def _frozen(rc: RepoContext, allowed: Any, findings: dict[str, list[Any]]) -> str:
+    """Why an allowed CLI promotion still goes against a freeze of its model ("" if not):
+    a tamper report (open, or made by this very push) or an incident freezing the stage.
+    A freeze stops promotions however they are made."""
+    from bot.chatops import tamper_issue
+    from bot.incidents import freeze
+
+    model = allowed.model
+    numbers = [int(i["number"]) for i in tamper_issue.open_issues(rc.gh, rc.full_name, model)]
+    numbers += [n for stage in allowed.stages for n in freeze.freezing(rc, model, stage)]
+    if not numbers and not findings.get(model):
+        return ""
+    where = ", ".join(f"#{n}" for n in sorted(set(numbers))) or "this report"
+    stages = ", ".join(code(s) for s in allowed.stages)
+    return (
+        f"it is a CLI promotion into {stages}, which the policy allows, but promotions of"
+        f" {model} are frozen by {where}, and a freeze holds for the CLI too"
+    )
+
+
 def _pushed(
     rc: RepoContext, event: PushEvent, before: str | None
 ) -> Iterator[tuple[str, dict[str, list[str]]]]:
@@ -128,6 +159,8 @@ def _pushed(
     if before is None or not event.after:
         # A new branch: there is nothing to compare with (GitHub refuses to delete a
         # default branch, so this is a repository's first push).
+        shas = [c.id for c in event.commits]
+    elif len(event.commits) < PAYLOAD_SURE:
         shas = [c.id for c in event.commits]
     else:
         shas = _compare(rc, before, event.after)
