@@ -16,16 +16,15 @@ from tests.security.races import kinds, two_approvals_at_once
 
 
 def waiting_in_serialised() -> bool:
-    """Whether a thread of this process is inside `once.serialised`'s entry: waiting for
-    a command's lock (the generator's frame is on a stack only while it takes or releases
-    the lock; while the command runs it is suspended)."""
+    """Whether a thread of this process waits in `once.serialised` for a command's lock.
+
+    While the first completion holds the lock, a second one of the same command blocks
+    on the lock's acquire: a C call, so `serialised` itself is its thread's top frame.
+    (Only top frames are read: walking `f_back` of another running thread's frame can
+    crash CPython 3.11.)
+    """
     code = once.serialised.__wrapped__.__code__  # type: ignore[attr-defined]
-    for frame in sys._current_frames().values():
-        while frame is not None:
-            if frame.f_code is code:
-                return True
-            frame = frame.f_back
-    return False
+    return any(frame.f_code is code for frame in sys._current_frames().values())
 
 
 def test_approvals_on_two_worker_threads_complete_a_pending_command_once(make_world) -> None:
