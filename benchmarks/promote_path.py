@@ -15,7 +15,7 @@ The minimum, one call per thing that cannot be known without asking GitHub:
   1  the pull request (head SHA, base, fork, author)
   1  the default branch's head
   1  its tree (recursive: config, CODEOWNERS, registry files in one listing)
-  2  blobs: .github/mlbot.yml and CODEOWNERS
+  2  .github/mlbot.yml (the contents API at the head, beside the tree) and CODEOWNERS
   1  blob: the model's stages.yaml
   1  the model's tags (matching-refs)
   1  the model's registry commits (tag dates and targets)
@@ -32,7 +32,12 @@ The minimum, one call per thing that cannot be known without asking GitHub:
   1  post the reply
  = 23 API calls (24 requests counting the artifact's blob-storage redirect target).
 
-Targets: at most 1.5x the minimum, under 2 s with 100 ms per call.
+Targets: at most 1.5x the minimum, at most 1.2 s with 100 ms per call; the time is
+printed beside the same /promote with the bot's side-by-side reads made one by one
+(`bot.chatops.repository.PARALLEL` off), and the sequential round trips (the longest
+chain of requests each sent after the one before was answered, from the simulator's
+request log) beside the minimum the data dependencies allow (`MIN_ROUND_TRIPS`).
+`--timeline` prints every request of the job up to the branch's move, the chain starred.
 
 After the commit, the promotion's GitHub Deployment (bot.chatops.deployments): list the
 model's deployments in the environment, create one, its `success` status (+ the
@@ -70,6 +75,55 @@ DEPLOYMENT_OPS = {
 }
 
 
+class _Stamped(list):
+    """The simulator's request log, with when each request arrived (its end: + duration)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.arrived: dict[int, float] = {}
+
+    def append(self, entry: object) -> None:
+        self.arrived[id(entry)] = time.monotonic()
+        super().append(entry)
+
+
+def stamp(world) -> _Stamped:
+    log = _Stamped(world.sim.requests)
+    world.sim.requests = log
+    return log
+
+
+def critical_path(log: _Stamped, entries: list) -> list:
+    """The longest chain of requests each sent after the one before it was answered.
+
+    Earliest-finishing first gives the most pairwise non-overlapping intervals: the
+    number of round trips the job waited for one after another.
+    """
+    spans = sorted(
+        ((log.arrived[id(r)], log.arrived[id(r)] + r.duration, r) for r in entries),
+        key=lambda t: t[1],
+    )
+    chain: list = []
+    end = -1.0
+    for start, finish, r in spans:
+        if start >= end:
+            chain.append((start, finish, r))
+            end = finish
+    return chain
+
+
+def print_timeline(log: _Stamped, entries: list, t0: float) -> None:
+    chain = {id(r) for _s, _f, r in critical_path(log, entries)}
+    for r in sorted(entries, key=lambda r: log.arrived[id(r)]):
+        start = log.arrived[id(r)] - t0
+        mark = "*" if id(r) in chain else " "
+        q = f"?{r.query}" if r.query else ""
+        print(
+            f"    {mark} {start * 1000:6.0f} +{r.duration * 1000:4.0f} ms"
+            f"  {r.method:<5} {r.path}{q[:60]}"
+        )
+
+
 def bot_requests(world, since: int) -> list:
     return [
         r
@@ -92,9 +146,14 @@ def sync_deployments(world) -> int:
     return main(["github", "sync-deployments", "--repo", world.repo])
 
 
-def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, float, list[str]]:
+def one_promote(
+    tmp: Path, template: Path, latency: float, parallel: bool = True
+) -> tuple[int, float, float, list[str], int]:
+    from bot.chatops import repository
     from bot.simulator import Faults, GitHubSimulator
     from tests.e2e.conftest import build_world
+
+    repository.PARALLEL = parallel
 
     faults = Faults()
     started: list[GitHubSimulator] = []
@@ -106,6 +165,7 @@ def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, 
 
     gen = build_world(make_sim, tmp, template, faults=faults)
     world = next(gen)
+    log = stamp(world)
     try:
         sync_deployments(world)  # steady state: production has a deployment to replace
         pr = world.open_pr()
@@ -129,8 +189,11 @@ def one_promote(tmp: Path, template: Path, latency: float) -> tuple[int, float, 
         ops = [r.operation_id or r.path.split("/")[1] for r in mine]
         assert "Promoted cancer" in world.last_reply(pr), world.last_reply(pr)
         assert "to environment production recorded" in world.last_reply(pr)
-        return len(mine), to_commit, to_reply, ops
+        moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
+        trips = len(critical_path(log, mine[: moved + 1]))
+        return len(mine), to_commit, to_reply, ops, trips
     finally:
+        repository.PARALLEL = True
         for _ in gen:
             pass
         for sim in started:
@@ -146,14 +209,14 @@ def main() -> int:
         tmp = Path(raw)
         template = make_registry_template(tmp / "template.git")
         results = {}
-        for latency in (0.0, LATENCY):
+        for latency, parallel in ((0.0, True), (LATENCY, True), (LATENCY, False)):
             runs = []
             for i in range(RUNS):
-                run_dir = tmp / f"run-{latency}-{i}"
+                run_dir = tmp / f"run-{latency}-{parallel}-{i}"
                 run_dir.mkdir()
-                runs.append(one_promote(run_dir, template, latency))
-            results[latency] = runs
-    total, _, _, ops = results[LATENCY][-1]
+                runs.append(one_promote(run_dir, template, latency, parallel))
+            results[(latency, parallel)] = runs
+    total, _, _, ops, _ = results[(LATENCY, True)][-1]
     deploy = [op for op in ops if op in DEPLOYMENT_OPS]
     calls = total - len(deploy)
     print("GitHub API calls for one /promote (from the simulator's request log):")
@@ -167,16 +230,22 @@ def main() -> int:
     print(f"  + the deployment after the commit: {len(deploy)} calls (derived minimum 6)")
     print()
     print("Comment webhook -> registry commit (median of 3; reply time after):")
-    for latency, runs in results.items():
+    for (latency, parallel), runs in results.items():
         commit = sorted(r[1] for r in runs)[len(runs) // 2]
         reply = sorted(r[2] for r in runs)[len(runs) // 2]
-        label = f"{latency * 1000:.0f} ms per call"
-        print(f"  {label:>16}: commit {commit:.2f} s, reply {reply:.2f} s")
-    commit_latency = sorted(r[1] for r in results[LATENCY])[RUNS // 2]
-    ok = calls <= 1.5 * (MINIMUM + 1) and commit_latency < 2.0
+        trips = sorted(r[4] for r in runs)[len(runs) // 2]
+        label = f"{latency * 1000:.0f} ms per call{'' if parallel else ', reads one by one'}"
+        chain = (
+            f"; {trips} sequential round trips to the commit (minimum {MIN_ROUND_TRIPS})"
+            if latency
+            else ""  # without latency the requests hardly overlap: no chain to read
+        )
+        print(f"  {label:>34}: commit {commit:.2f} s, reply {reply:.2f} s{chain}")
+    commit_latency = sorted(r[1] for r in results[(LATENCY, True)])[RUNS // 2]
+    ok = calls <= 1.5 * (MINIMUM + 1) and commit_latency <= 1.2
     print()
     verdict = "met" if ok else "NOT met"
-    print(f"targets: calls <= 1.5x minimum, commit < 2 s at 100 ms per call: {verdict}")
+    print(f"targets: calls <= 1.5x minimum, commit <= 1.2 s at 100 ms per call: {verdict}")
     print()
     surfaces()
     print()
@@ -184,17 +253,38 @@ def main() -> int:
     return 0
 
 
-# The /promote's critical path, by data dependencies: reads (the default branch's head,
-# its tree, the blobs of config / CODEOWNERS / stages.yaml, then tags, commits and team
-# members; beside it pull -> workflow runs -> artifacts -> zip -> blob storage), then the
-# writes before the branch moves (tree, commit, ref).
-MIN_ROUND_TRIPS = 8
+# The /promote's critical path, by data dependencies. The longest chain of reads is the
+# evaluation's: the pull (its head) -> the head's workflow runs (which one is the model's
+# needs the config, read at the default branch's head in that same round trip) -> that
+# run's artifacts -> the evaluation's zip -> blob storage (GitHub's redirect; the
+# simulator serves it without injected latency). The default branch's chain is shorter
+# (head -> tree and config -> stages.yaml, registry commits, CODEOWNERS -> tags and team
+# members) and the version records, tamper and incident issues go beside it. Then the
+# write: its fresh read of the model's tags (on purpose: a GTO tag-only promotion does
+# not move the branch, so the branch's compare-and-swap alone would not catch it), the
+# tree, the commit, the branch's move. 5 + 4 = 9.
+MIN_ROUND_TRIPS = 9
+# The one read a /promote job repeats on purpose (the write's fresh read, above).
+REREAD_ON_PURPOSE = "/git/matching-refs/tags/"
 
 
-def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
-    """One world: warm it as a PR's life does, then count one /promote and one comment update."""
+def _budget_run(
+    tmp: Path,
+    template: Path,
+    cache: bool,
+    label: str = "",
+    timeline: bool = False,
+    parallel: bool = True,
+) -> dict[str, float]:
+    """One world: warm it as a PR's life does, then count one /promote and one comment update.
+
+    `parallel` off: the bot's side-by-side reads go one after another (the baseline).
+    """
+    from bot.chatops import repository
     from bot.simulator import Faults, GitHubSimulator
     from tests.e2e.conftest import build_world
+
+    repository.PARALLEL = parallel
 
     faults = Faults()
     started: list[GitHubSimulator] = []
@@ -206,6 +296,7 @@ def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
 
     gen = build_world(make_sim, tmp, template, faults=faults, github_cache=cache)
     world = next(gen)
+    log = stamp(world)
     got: dict[str, float] = {}
     try:
         pr = world.open_pr()
@@ -221,6 +312,7 @@ def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
         faults.latency_per_call = LATENCY
         first = len(world.sim.requests)
         t0 = time.perf_counter()
+        m0 = time.monotonic()
         world.comment(pr, "/promote")
         store = world.sim.repo(world.repo).store
         while store.ref_sha("heads/main") == before:
@@ -238,7 +330,12 @@ def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
         # Up to the branch's move the requests are the /promote job's alone (the push then
         # starts other jobs: the PR's check run, say).
         moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
-        job = mine[:moved]
+        job = mine[: moved + 1]
+        got["round trips"] = len(critical_path(log, job))
+        if timeline:
+            print(f"  {label}: the /promote job's requests up to the branch's move (* sequential):")
+            print_timeline(log, job, m0)
+        job = job[:-1]
         reads = collections.Counter((r.path, r.query) for r in job if r.method == "GET")
         got["repeated reads"] = sum(n - 1 for n in reads.values())
         # The write's own fresh read of the head and the model's tags (a compare-and-swap
@@ -251,7 +348,11 @@ def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
                     got["repeats counted"] += 1
                 seen.add((r.path, r.query))
         got["repeats"] = ", ".join(p for (p, _q), n in reads.items() if n > 1)  # type: ignore[assignment]
+        got["unexpected repeats"] = sum(
+            n - 1 for (p, _q), n in reads.items() if n > 1 and REREAD_ON_PURPOSE not in p
+        )
     finally:
+        repository.PARALLEL = True
         for _ in gen:
             pass
         for sim in started:
@@ -261,17 +362,26 @@ def _budget_run(tmp: Path, template: Path, cache: bool) -> dict[str, float]:
     return got
 
 
+BUDGET_RUNS = (
+    # label, conditional requests, side-by-side reads
+    ("before (no cache)", False, True),
+    ("conditional", True, True),
+    ("reads one by one", True, False),
+)
+
+
 def budget() -> None:
-    """Requests counted against the rate limit vs sent, conditional requests on and off."""
+    """Requests counted against the rate limit vs sent, conditional requests on and off;
+    comment -> commit time and its sequential round trips, side-by-side reads on and off."""
     from tests.e2e.conftest import make_registry_template
 
     found = {}
     with tempfile.TemporaryDirectory(prefix="mlbot-bench-budget-") as raw:
         tmp = Path(raw)
         template = make_registry_template(tmp / "template.git")
-        for label, cache in (("before (no cache)", False), ("conditional", True)):
-            (tmp / str(cache)).mkdir()
-            found[label] = _budget_run(tmp / str(cache), template, cache)
+        for i, (label, cache, parallel) in enumerate(BUDGET_RUNS):
+            (tmp / str(i)).mkdir()
+            found[label] = _budget_run(tmp / str(i), template, cache, label, TIMELINE, parallel)
     print("GitHub API budget (the bot's requests; deployment projection apart):")
     print(
         f"  {'':<20} {'/promote sent':>14} {'counted':>8} {'304':>5}"
@@ -292,13 +402,24 @@ def budget() -> None:
     )
     if new["repeats"]:
         print(f"  read twice in the /promote job (before its write): {new['repeats']}")
+    unexpected = max(got["unexpected repeats"] for got in found.values())
+    print(
+        "  no read repeated within the job, but the write's fresh read of the model's tags"
+        f" (on purpose; a 304 with the cache): {'met' if unexpected == 0 else 'NOT met'}"
+    )
+    base = found["reads one by one"]
     for label, got in found.items():
-        trips = got["commit s"] / LATENCY
         print(
             f"  {label:<20} comment -> commit at {LATENCY * 1000:.0f} ms per call:"
-            f" {got['commit s']:.2f} s, ~{trips:.1f} sequential round trips"
-            f" (minimum by data dependencies: {MIN_ROUND_TRIPS}); target <= 1.2 s"
+            f" {got['commit s']:.2f} s (reads one by one: {base['commit s']:.2f} s),"
+            f" {got['round trips']:.0f} sequential round trips"
+            f" (minimum by data dependencies: {MIN_ROUND_TRIPS})"
         )
+    ok = new["commit s"] <= 1.2
+    print(
+        f"  target comment -> commit <= 1.2 s at {LATENCY * 1000:.0f} ms per call (conditional):"
+        f" {'met' if ok else 'NOT met'} (one run each; the medians are above, without --budget)"
+    )
 
 
 def _world(tmp: Path, template: Path, router=None):
@@ -414,8 +535,10 @@ def surfaces() -> None:
     )
 
 
+TIMELINE = "--timeline" in sys.argv
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--budget"]:
+    if [a for a in sys.argv[1:] if a != "--timeline"] == ["--budget"]:
         budget()
         raise SystemExit(0)
     raise SystemExit(main())

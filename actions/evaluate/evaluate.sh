@@ -3,6 +3,8 @@
 #   evaluate.sh evaluate   runs `mlbot evaluate`, records its outcome, never fails by itself
 #   evaluate.sh gate       fails the job when the evaluation did (after the upload)
 set -euo pipefail
+# In the root action the last step writes the summaries under the overall status (summary.sh).
+[[ -z "${MLBOT_SUMMARY_DIR:-}" ]] || export GITHUB_STEP_SUMMARY="$MLBOT_SUMMARY_DIR/evaluate.md"
 
 case "${1:-}" in
   evaluate)

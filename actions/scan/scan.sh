@@ -5,6 +5,8 @@
 #                   outcome and let a later `scan.sh fail-if` step fail the job)
 #   scan.sh fail-if fails when MLBOT_EXIT_CODE is not 0
 set -euo pipefail
+# In the root action the last step writes the summaries under the overall status (summary.sh).
+[[ -z "${MLBOT_SUMMARY_DIR:-}" ]] || export GITHUB_STEP_SUMMARY="$MLBOT_SUMMARY_DIR/scan.md"
 
 dir="$RUNNER_TEMP/mlbot-scan"
 # Files the bot reads go, flat, into one folder that becomes the run's artifact.

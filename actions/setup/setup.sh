@@ -3,6 +3,8 @@
 #   setup.sh cache-key   outputs the pip cache directory and a key over mlbot's pyproject.toml
 #   setup.sh install     installs mlbot (this action's own checkout) with MLBOT_EXTRAS
 set -euo pipefail
+# In the root action the last step writes the summaries under the overall status (summary.sh).
+[[ -z "${MLBOT_SUMMARY_DIR:-}" ]] || export GITHUB_STEP_SUMMARY="$MLBOT_SUMMARY_DIR/setup.md"
 
 # The action lives in <mlbot>/actions/setup, so the source it was fetched at is two levels up
 # (the root action passes its own path): installing from there installs exactly the ref the

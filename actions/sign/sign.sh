@@ -3,15 +3,28 @@
 #   sign.sh sign     signs MLBOT_ARTIFACT (key mode: mlbot sign-blob; keyless: cosign)
 #   sign.sh verify   verifies the result with mlbot verify-blob, as the promotion gate will
 set -euo pipefail
+# In the root action the last step writes the summaries under the overall status (summary.sh).
+[[ -z "${MLBOT_SUMMARY_DIR:-}" ]] || export GITHUB_STEP_SUMMARY="$MLBOT_SUMMARY_DIR/sign.md"
 
 dir="$RUNNER_TEMP/mlbot-sign"
 # Files the bot reads go, flat, into one folder that becomes the run's artifact.
 evidence="$RUNNER_TEMP/mlbot-evidence"
 mkdir -p "$dir" "$evidence"
+# The summary shows paths as a reader of the repository knows them, never the runner's.
+repo_paths() {
+  sed -e "s#${GITHUB_WORKSPACE:-/nonexistent}/##g" -e "s#$RUNNER_TEMP/#\$RUNNER_TEMP/#g"
+}
 fail() {
   echo "::error title=mlbot sign::$1"
+  {
+    echo "### ❌ mlbot sign: ${what:-failed}"
+    echo
+    echo "$1"
+  } | repo_paths >>"$GITHUB_STEP_SUMMARY"
   exit "${2:-1}"
 }
+what="signing failed"
+[[ "${1:-}" == verify ]] && what="not verified"
 [[ -f "$MLBOT_ARTIFACT" ]] || fail "artifact not found: $MLBOT_ARTIFACT" 2
 
 case "${1:-}" in
@@ -76,7 +89,7 @@ case "${1:-}" in
       [[ -n "$(field identity)" ]] && echo "| identity | \`$(field identity)\` ($(field issuer)) |"
       [[ -n "$(field key_fingerprint)" ]] && echo "| key | \`$(field key_fingerprint)\` |"
       echo "| checked | $(field checked | tr -d "[]'") |"
-    } >>"$GITHUB_STEP_SUMMARY"
+    } | repo_paths >>"$GITHUB_STEP_SUMMARY"
     ;;
   *) echo "usage: sign.sh sign|verify" >&2; exit 2 ;;
 esac

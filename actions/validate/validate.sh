@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The `validate` action's step. Inputs arrive only through the environment.
 set -euo pipefail
+# In the root action the last step writes the summaries under the overall status (summary.sh).
+[[ -z "${MLBOT_SUMMARY_DIR:-}" ]] || export GITHUB_STEP_SUMMARY="$MLBOT_SUMMARY_DIR/validate.md"
 
 args=(validate --repo "$MLBOT_REPO")
 [[ -n "${MLBOT_MODEL:-}" ]] && args+=(--model "$MLBOT_MODEL")

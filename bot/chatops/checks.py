@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from bot.approvals import rules
 from bot.chatops import tamper_issue
 from bot.chatops.run_evidence import (
+    EVALUATION_ARTIFACT,
     WORKFLOWS_DIR,
     Provenance,
     RunInfo,
+    artifact_ids,
     provenance,
     run_evidence,
     run_info,
@@ -240,6 +242,9 @@ def _mapping(value: object) -> dict[str, Any]:
 
 
 RUNS_LOOKED_AT = 10
+# A model's newest runs whose artifacts are listed side by side (older ones only if none
+# of these uploaded its evaluation): a head usually has one run per workflow.
+RUNS_AT_ONCE = 3
 
 
 def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[str, Evaluation]:
@@ -253,30 +258,86 @@ def pr_evaluations(rc: RepoContext, head_sha: str, models: list[str]) -> dict[st
     return {m: everything[m] for m in models if m in everything}
 
 
+def successful_runs(rc: RepoContext, head_sha: str) -> list[RunInfo]:
+    """The head's newest successful workflow runs, newest first: one listing per job."""
+
+    def load() -> list[RunInfo]:
+        data = rc.call(
+            "GET",
+            rc.repo_path("/actions/runs"),
+            {"head_sha": head_sha, "status": "completed", "per_page": RUNS_LOOKED_AT},
+        )
+        runs = [run_info(raw) for raw in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]]
+        return [r for r in runs if r.head_sha == head_sha and r.conclusion == "success"]
+
+    return rc.once(f"runs:{head_sha}", load)
+
+
+def run_artifacts(rc: RepoContext, run_id: int) -> dict[str, int]:
+    """A run's artifacts, name -> id: one listing per job."""
+    return rc.once(f"artifacts:{run_id}", lambda: artifact_ids(rc.gh, rc.full_name, run_id))
+
+
+def model_runs(rc: RepoContext, runs: list[RunInfo], model: str) -> list[RunInfo]:
+    """The runs of the model's own workflow, newest first: no other run is its evidence."""
+    path = _path(rc, model)
+    return [r for r in runs if path is not None and workflow_path(r) == path]
+
+
+def evaluated_models(rc: RepoContext, head_sha: str) -> list[str]:
+    """Models whose evaluation artifact one of their newest runs lists (not yet read)."""
+    runs = successful_runs(rc, head_sha)
+    return [
+        m
+        for m in sorted(rc.config.models)
+        if any(
+            EVALUATION_ARTIFACT.format(model=m) in run_artifacts(rc, r.id)
+            for r in model_runs(rc, runs, m)[:RUNS_AT_ONCE]
+        )
+    ]
+
+
 def _evaluations(rc: RepoContext, head_sha: str) -> dict[str, Evaluation]:
-    config = rc.config
+    # The run list needs only the head; the config (which run is whose) comes beside it.
+    runs, config = rc.gather(lambda: successful_runs(rc, head_sha), lambda: rc.config)
     models = sorted(config.models)
-    data = rc.call(
-        "GET",
-        rc.repo_path("/actions/runs"),
-        {"head_sha": head_sha, "status": "completed", "per_page": RUNS_LOOKED_AT},
-    )
+    queue = {m: model_runs(rc, runs, m) for m in models}
     found: dict[str, Evaluation] = {}
-    for raw in data.get("workflow_runs", [])[:RUNS_LOOKED_AT]:
-        run = run_info(raw)
-        if run.head_sha != head_sha or run.conclusion != "success":
-            continue
-        missing = [m for m in models if m not in found]
-        if not missing:
-            break
-        trust = {m: _provenance(rc, run, m, config.models[m].workflow) for m in missing}
-        # Artifacts of any other workflow are never read as this model's evidence.
-        mine = [m for m in missing if trust[m].trusted or workflow_path(run) == _path(rc, m)]
-        for model, evidence in run_evidence(rc.gh, rc.full_name, run.id, mine).items():
-            if evidence.evaluation is not None:
-                found[model] = Evaluation(
-                    model, evidence.evaluation, run.id, run.html_url, trust[model]
+    while queue := {m: q for m, q in queue.items() if q}:
+        batch = {r.id: r for q in queue.values() for r in q[:RUNS_AT_ONCE]}
+        # The artifact listings and both trees the provenance compares, side by side.
+        listed = rc.gather(
+            *[lambda i=i: run_artifacts(rc, i) for i in batch],
+            *[
+                lambda m=m, q=q: _provenance(rc, q[0], m, config.models[m].workflow)
+                for m, q in queue.items()
+            ],
+        )[: len(batch)]
+        artifacts = dict(zip(batch, listed, strict=True))
+        chosen: dict[int, list[str]] = {}
+        for m, q in queue.items():
+            name = EVALUATION_ARTIFACT.format(model=m)
+            at = next((k for k, r in enumerate(q[:RUNS_AT_ONCE]) if name in artifacts[r.id]), None)
+            if at is None:
+                queue[m] = q[RUNS_AT_ONCE:]
+            else:
+                chosen.setdefault(q[at].id, []).append(m)
+                queue[m] = q[at + 1 :]  # older runs, should this one's evaluation be unreadable
+        read = rc.gather(
+            *[
+                lambda i=i, ms=ms, a=artifacts[i]: run_evidence(
+                    rc.gh, rc.full_name, i, ms, listed=a, gather=rc.gather
                 )
+                for i, ms in chosen.items()
+            ]
+        )
+        for run_id, evidence in zip(chosen, read, strict=True):
+            run = batch[run_id]
+            for model, got in evidence.items():
+                if got.evaluation is not None:
+                    trust = _provenance(rc, run, model, config.models[model].workflow)
+                    found[model] = Evaluation(model, got.evaluation, run.id, run.html_url, trust)
+                    queue.pop(model, None)
     for model in models:
         if model not in found and not config.models[model].workflow:
             found[model] = Evaluation(model, {}, 0, None, _provenance(rc, None, model, None))

@@ -8,12 +8,11 @@ from a pull request's head. Reads are cached for the job.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.chatops.repository import DefaultBranch, Memo
+from bot.chatops.repository import DefaultBranch, Memo, gather
 
 if TYPE_CHECKING:
     from bot.config.schema import RepoConfig
@@ -51,11 +50,7 @@ class RepoContext:
 
     def gather(self, *calls: Callable[[], Any]) -> list[Any]:
         """Run independent reads at the same time (each waits ~one round trip to GitHub)."""
-        if len(calls) <= 1:
-            return [c() for c in calls]
-        with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="mlbot-read") as pool:
-            futures = [pool.submit(c) for c in calls]
-            return [f.result() for f in futures]
+        return gather(*calls)
 
     # -- raw API ---------------------------------------------------------------------------
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, body=None) -> Any:

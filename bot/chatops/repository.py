@@ -10,8 +10,11 @@ job), safely across threads; `moved()` forgets what a registry write changes.
 
 from __future__ import annotations
 
+import base64
 import threading
+import urllib.parse
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,19 @@ if TYPE_CHECKING:
     from bot.github.client import GitHub
     from bot.policy.schema import Policy
     from bot.registry.state import ModelState
+
+
+# Off: every `gather` runs its reads one after another (the benchmark's baseline).
+PARALLEL = True
+
+
+def gather(*calls: Callable[[], Any]) -> list[Any]:
+    """Run independent reads at the same time (each waits ~one round trip to GitHub)."""
+    if len(calls) <= 1 or not PARALLEL:
+        return [c() for c in calls]
+    with ThreadPoolExecutor(max_workers=len(calls), thread_name_prefix="mlbot-read") as pool:
+        futures = [pool.submit(c) for c in calls]
+        return [f.result() for f in futures]
 
 
 class Memo:
@@ -54,6 +70,7 @@ class DefaultBranch:
         self.full_name = full_name
         self.branch = branch
         self._memo = Memo()
+        self._contents_read: dict[tuple[str, str], bytes] = {}  # (head, path): `file()`'s
 
     @property
     def store(self) -> Any:
@@ -76,9 +93,54 @@ class DefaultBranch:
         def load() -> dict[str, bytes | None]:
             if head is None:
                 return dict.fromkeys(paths)
-            return self.store.read_files(head, paths)
+            # A file `file()` read already is not asked for again through its blob.
+            known = {
+                p: self._contents_read[(head, p)] for p in paths if (head, p) in self._contents_read
+            }
+            rest = self.store.read_files(head, [p for p in paths if p not in known])
+            return {p: known[p] if p in known else rest[p] for p in paths}
 
         return self._memo.once(f"files:{head}:{','.join(paths)}", load)
+
+    def file(self, path: str) -> bytes | None:
+        """One file at the head, read beside the head's tree rather than after it.
+
+        The contents API answers for the head commit in the round trip the tree listing
+        takes; the listing stays the authority: the contents count only when they are
+        the very blob it names (anything else, a symlink say, is read through it).
+        """
+        head = self.head
+        if head is None:
+            return None
+
+        def load() -> bytes | None:
+            got, ids = gather(
+                lambda: self._contents(path, head), lambda: self.store.blob_ids(head, [path])
+            )
+            if ids[path] is None:
+                return None
+            if got is not None and got[0] == ids[path]:
+                self._contents_read[(head, path)] = got[1]
+                return got[1]
+            return self.read([path])[path]
+
+        return self._memo.once(f"file:{head}:{path}", load)
+
+    def _contents(self, path: str, head: str) -> tuple[str, bytes] | None:
+        """(blob id, bytes) of a plain file at `head` from the contents API, else None."""
+        try:
+            data = self.gh.rest(
+                "GET",
+                f"/repos/{self.full_name}/contents/{urllib.parse.quote(path)}",
+                {"ref": head},
+            )
+        except Exception:  # missing, or failing: the tree listing decides, and reads it
+            return None
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        if data.get("encoding") != "base64" or not isinstance(data.get("content"), str):
+            return None  # over 1 MB: GitHub leaves the content out
+        return str(data.get("sha")), base64.b64decode(data["content"])
 
     @property
     def config(self) -> RepoConfig | None:
@@ -88,7 +150,7 @@ class DefaultBranch:
             from bot.config.load import parse_config
             from bot.config.schema import CONFIG_PATH
 
-            raw = self.read([CONFIG_PATH])[CONFIG_PATH]
+            raw = self.file(CONFIG_PATH)
             return parse_config(raw, CONFIG_PATH) if raw is not None else None
 
         return self._memo.once("config", build)
@@ -179,4 +241,4 @@ class DefaultBranch:
 
     def moved(self) -> None:
         """The registry was written: later reads see the new head."""
-        self._memo.forget("head", "state:", "files:")
+        self._memo.forget("head", "state:", "files:", "file:")

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 BRANCH = "mlbot/retrain/{model}/{issue}"
 RETRAIN_PATH = "registry/{model}/retrain.yaml"
 REASON_LIMIT = 500
+LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+RUN_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::\d+)?/[\w.-]+/[\w.-]+/actions/runs/\d+")
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,65 @@ def branch_prefix(model: str) -> str:
 
 
 def _neutral(text: str) -> str:
-    """Reason text for a PR body: no @mention pings, no `closes #N` of other issues."""
+    """Reason text for a PR body, as inline code: nothing in it renders, so it can neither
+    mention people, link anything, nor close issues (`closes #N` is also broken apart, for
+    any tool that reads keywords in code)."""
     text = " ".join(str(text).split())[:REASON_LIMIT]
+    if not text:
+        return "no reason given"
     text = re.sub(r"([@#])(?=[\w-])", "\\1\u200b", text)
-    from bot.rendering import md
+    from bot.rendering import code
 
-    return md(text)
+    return code(text)
+
+
+def _window_words(window: Mapping[str, str]) -> str:
+    start, end = window.get("start"), window.get("end")
+    if start and end:
+        return f"{start} to {end}"
+    if end:
+        return f"up to {end}"
+    return ", ".join(f"{k} {v}" for k, v in window.items())
+
+
+def pr_body(
+    model: str,
+    *,
+    reason: str,
+    requested_by: str,
+    stage: str,
+    live: str | None,
+    issue: int | None = None,
+    run_url: str | None = None,
+    window: Mapping[str, str] | None = None,
+) -> str:
+    """The retraining PR's body, whoever opens it (the bot, or the retrain workflow's script).
+
+    Why (the reason, who asked, the issue or workflow run), what the PR pipeline will do,
+    and the command that promotes the result.
+    """
+    from bot.rendering import code
+
+    check_model_name(model)
+    if run_url is not None and not RUN_URL.fullmatch(run_url):
+        raise InputError(f"{run_url!r} is not a workflow run URL (https://.../actions/runs/N).")
+    # The one who asked is mentioned (it is their PR); anything that is not a login is shown.
+    requester = f"@{requested_by}" if LOGIN.fullmatch(requested_by) else code(requested_by)
+    window = dict(window or {})
+    return _render(
+        "flow_retrain_pr.md.j2",
+        model=model,
+        issue=issue,
+        reason=_neutral(reason),
+        requester=requester,
+        window=window,
+        window_words=_window_words(window),
+        stage=stage,
+        live=live,
+        run_url=run_url,
+        run_id=(run_url or "").rstrip("/").rsplit("/", 1)[-1],
+        path=RETRAIN_PATH.format(model=model),
+    )
 
 
 def retrain_yaml(
@@ -208,18 +263,16 @@ def open_retrain_pr(
         )
         commit = _commit(gh, full_name, head, model, issue, content, reason)
         _point_branch(gh, full_name, branch, commit)
-        context = {
-            "model": model,
-            "issue": issue,
-            "reason": _neutral(reason),
-            "requested_by": requested_by,
-            "window": window,
-            "stage": stage,
-            "live": live.version if live else None,
-            "path": RETRAIN_PATH.format(model=model),
-        }
-        title = _render("flow_retrain_title.txt.j2", **context).strip()
-        body = _render("flow_retrain_pr.md.j2", **context)
+        title = _render("flow_retrain_title.txt.j2", model=model, issue=issue).strip()
+        body = pr_body(
+            model,
+            reason=reason,
+            requested_by=requested_by,
+            stage=stage,
+            live=live.version if live else None,
+            issue=issue,
+            window=window,
+        )
         pull = _create_pull(gh, full_name, branch, default_branch, title, body)
         if pull is None:  # someone opened it between our listing and now
             again = open_retrain_prs(gh, full_name, model)

@@ -8,7 +8,7 @@ so a run from a fork PR can be shown without trusting its code.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -129,46 +129,70 @@ def completed_runs(gh: GitHub, full_name: str, head_sha: str, limit: int) -> lis
     return [run_info(r) for r in data.get("workflow_runs", [])[:limit]]
 
 
-def run_evidence(
-    gh: GitHub, full_name: str, run_id: int, models: Sequence[str]
-) -> dict[str, RunEvidence]:
-    """Per model with an evaluation artifact in the run: its parsed evidence."""
-    artifacts: dict[str, int] = {}
+def artifact_ids(gh: GitHub, full_name: str, run_id: int) -> dict[str, int]:
+    """Name -> id of a run's artifacts that have not expired: one listing."""
     listed = gh.pages(f"/repos/{full_name}/actions/runs/{run_id}/artifacts", key="artifacts")
-    for art in listed:
-        if not art.get("expired"):
-            artifacts[str(art["name"])] = int(art["id"])
-    out: dict[str, RunEvidence] = {}
+    return {str(art["name"]): int(art["id"]) for art in listed if not art.get("expired")}
+
+
+def _one_by_one(*calls: Callable[[], Any]) -> list[Any]:
+    return [call() for call in calls]
+
+
+def run_evidence(
+    gh: GitHub,
+    full_name: str,
+    run_id: int,
+    models: Sequence[str],
+    *,
+    listed: Mapping[str, int] | None = None,
+    gather: Callable[..., list[Any]] = _one_by_one,
+) -> dict[str, RunEvidence]:
+    """Per model with an evaluation artifact in the run: its parsed evidence.
+
+    `listed`: the run's `artifact_ids`, when the caller read them already. `gather`
+    runs independent reads (each artifact's download) side by side.
+    """
+    artifacts = artifact_ids(gh, full_name, run_id) if listed is None else listed
+    wanted: list[tuple[str, str, int, str]] = []  # (model, kind, artifact id, file)
     for model in models:
         eval_id = artifacts.get(EVALUATION_ARTIFACT.format(model=model))
         if eval_id is None:
             continue
-        evidence = RunEvidence(None)
-        try:
-            evaluation = _load_json(gh, full_name, eval_id, "evaluation.json")
-        except Exception as exc:
-            evidence.problems.append(f"evaluation.json could not be read: {one_line(exc)}")
-        else:
-            if evaluation.get("model") not in (None, model):
-                evidence.problems.append(
-                    f"evaluation.json is for model {evaluation.get('model')!r}, not {model!r}."
-                )
-            elif not isinstance(evaluation.get("candidate"), dict):
-                evidence.problems.append("evaluation.json has no `candidate` object.")
-            else:
-                evidence.evaluation = evaluation
+        wanted.append((model, "evaluation", eval_id, "evaluation.json"))
         for kind, artifact, filename in (
             ("scan", SCAN_ARTIFACT, "scan-evidence.json"),
             ("signature", SIGNATURE_ARTIFACT, "signature-verification.json"),
         ):
             art_id = artifacts.get(artifact.format(model=model))
-            if art_id is None:
-                continue
-            try:
-                setattr(evidence, kind, _load_json(gh, full_name, art_id, filename))
-            except Exception as exc:
-                evidence.problems.append(f"the {kind} evidence could not be read: {one_line(exc)}")
-        out[model] = evidence
+            if art_id is not None:
+                wanted.append((model, kind, art_id, filename))
+
+    def load(art_id: int, filename: str) -> dict[str, Any] | Exception:
+        try:
+            return _load_json(gh, full_name, art_id, filename)
+        except Exception as exc:  # reported as the model's problem, below
+            return exc
+
+    read = gather(*[lambda a=a, f=f: load(a, f) for _m, _k, a, f in wanted])
+    out: dict[str, RunEvidence] = {}
+    for (model, kind, _id, _file), got in zip(wanted, read, strict=True):
+        evidence = out.setdefault(model, RunEvidence(None))
+        if kind == "evaluation":
+            if isinstance(got, Exception):
+                evidence.problems.append(f"evaluation.json could not be read: {one_line(got)}")
+            elif got.get("model") not in (None, model):
+                evidence.problems.append(
+                    f"evaluation.json is for model {got.get('model')!r}, not {model!r}."
+                )
+            elif not isinstance(got.get("candidate"), dict):
+                evidence.problems.append("evaluation.json has no `candidate` object.")
+            else:
+                evidence.evaluation = got
+        elif isinstance(got, Exception):
+            evidence.problems.append(f"the {kind} evidence could not be read: {one_line(got)}")
+        else:
+            setattr(evidence, kind, got)
     return out
 
 

@@ -52,3 +52,22 @@ def report(gh: GitHub, full_name: str, model: str, findings: Sequence[Finding], 
         },
     )
     return int(created["number"])
+
+
+def reopen(
+    gh: GitHub,
+    full_name: str,
+    number: int,
+    closer: str,
+    refused: Sequence[tuple[str, Sequence[str]]],
+) -> None:
+    """Undo a close by someone who may not acknowledge the report, and say why.
+
+    Closing acknowledges the change and lifts the freeze, so it is a code owner's
+    decision; triage access (enough to close an issue) is not.
+    """
+    body = rendering.render(
+        "bot.chatops", "flow_tamper_reopened.md.j2", closer=closer, refused=refused
+    )
+    gh.rest("PATCH", f"/repos/{full_name}/issues/{number}", body={"state": "open"})
+    gh.rest("POST", f"/repos/{full_name}/issues/{number}/comments", body={"body": body})

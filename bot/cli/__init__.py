@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("bot.cli.evaluate_cmd", "champion/challenger evaluation against production"),
     "drift": ("bot.cli.drift_cmd", "data drift between reference and current data (Evidently)"),
     "model-card": ("bot.cli.model_card_cmd", "write MODEL_CARD.md for a registered version"),
+    "retrain-body": ("bot.cli.retrain_body_cmd", "write the retraining PR's body, as the bot does"),
     "mlflow": ("bot.cli.mlflow_cmd", "re-sync the MLflow Model Registry mirror from git"),
 }
 

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.ml import lineage
     from bot.ml.evaluation import evaluate
     from bot.ml.progress import steps
-    from bot.ml.render import evaluation_markdown
+    from bot.ml.render import evaluation_markdown, evaluation_summary
 
     repo = open_repo(args)
     model = pick_model(repo, args.model)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a") as fh:
-            fh.write(markdown + "\n")
+            fh.write(evaluation_summary(markdown) + "\n")
     passed = evaluation["verdict"]["passed"]
     if args.json:
         print(json.dumps(evaluation, indent=2))

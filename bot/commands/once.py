@@ -24,9 +24,10 @@ registry's per-model lock is taken inside it, always in that order).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,12 +77,35 @@ def bot_replies(rc: RepoContext, number: int, key: str) -> list[tuple[dict[str, 
     return found
 
 
+# A command's first reads (its module registers them by command name): sent beside the
+# "already answered?" read, so that read costs no round trip of its own. Reads only, each
+# a single round trip: nothing is written or posted before the answer is known, and a
+# replay of an answered command costs those few reads at most. A read failing here fails
+# again, with its reply, where the command uses it.
+FIRST_READS: dict[str, Callable[[RepoContext, Request], list[Callable[[], object]]]] = {}
+
+
+def _quietly(read: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            read()
+
+    return run
+
+
 def reply_outcome(rc: RepoContext, req: Request, *, fresh: bool = True) -> ReplyOutcome | None:
     """What the bot last said about this command, read from the issue as it is now."""
     if fresh:
         rc.forget_comments(req.number)
+    reads: list[Callable[[], object]] = []
+    if (first := FIRST_READS.get(req.invocation.name)) is not None:
+        with contextlib.suppress(Exception):
+            reads = first(rc, req)
+    found, *_ = rc.gather(
+        lambda: bot_replies(rc, req.number, req.key), *[_quietly(read) for read in reads]
+    )
     latest: ReplyOutcome | None = None
-    for comment, fields in bot_replies(rc, req.number, req.key):
+    for comment, fields in found:
         state: Literal["final", "pending"] = "pending" if fields["kind"] == "pending" else "final"
         if latest is None or latest.state == "pending":
             latest = ReplyOutcome(state, comment, fields)

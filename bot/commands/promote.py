@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from bot.chatops import checks
-from bot.commands import gated
+from bot.commands import gated, once
 from bot.commands.approve_comments import approve_intents
 from bot.commands.interface import Command
 from bot.commands.replies import Reply
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
     from bot.commands.request import Request
     from bot.policy.schema import Policy
+    from bot.policy.verdict import Check
     from bot.registry.state import ModelState
 
 NAME = "promote"
@@ -84,27 +86,87 @@ def default_stage(policy: Policy, state: ModelState, version: str) -> str | None
 PREFETCHED_MODELS = 3
 
 
+def first_reads(rc: RepoContext, req: Request) -> list[Callable[[], object]]:
+    """What every `/promote` reads first: beside the "already answered?" read (`once`)."""
+    reads: list[Callable[[], object]] = [lambda: rc.permission(req.requester), lambda: rc.head]
+    if req.is_pull:
+        reads += [lambda: rc.pull(req.number), lambda: rc.reviews(req.number)]
+    with contextlib.suppress(UsageError):
+        if (named := parse(req.invocation.args).model) is not None:
+            reads.append(lambda: tampered(rc, named))
+    return reads
+
+
+once.FIRST_READS[NAME] = first_reads
+
+
+def tampered(rc: RepoContext, model: str) -> Check:
+    """The tamper check, read once per job (the prefetch may read it before it is judged)."""
+    return rc.once(f"gate:tamper:{model}", lambda: checks.not_tampered(rc, model))
+
+
 def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
     """Read everything the checks need at once, in parallel chains, before judging anything.
 
     Each read waits a round trip to GitHub; done one after another they would add up to
-    seconds. Reads that fail here fail again, with their reply, where they are used.
+    seconds. The chains: the default branch (head -> tree and config -> each model's
+    stages.yaml, registry commits and CODEOWNERS' teams -> its tags), and the PR
+    (pull -> its runs -> their artifacts -> the evaluation), and, as soon as the model
+    is likely known, its open tamper and incident issues and the version records the
+    evidence reads. Reads that fail here fail again, with their reply, where they are used.
     """
 
     def default_branch() -> None:
-        # Both are blobs of the head's tree: fetched side by side.
-        config, _codeowners = rc.gather(lambda: rc.config, lambda: rc.codeowners)
+        config = rc.config
         named = [model] if model in config.models else sorted(config.models)
         if len(named) > PREFETCHED_MODELS:
             return
         rc.gather(
-            *[lambda m=m: rc.state(m) for m in named],
+            *[lambda m=m: model_state(m) for m in named],
             *[lambda m=m: rc.owners_of(schema.stages_path(m)) for m in named],
+            *([lambda: likely(named[0])] if len(named) == 1 else []),
         )
+
+    def model_state(m: str) -> None:
+        # Reading the state reads these one after another; here they go side by side.
+        rc.gather(lambda: rc.registry_log(m), lambda: rc.read([schema.stages_path(m)]))
+        rc.state(m)
 
     def pull_request() -> None:
         head = str(rc.pull(req.number)["head"]["sha"])
-        rc.gather(lambda: rc.check_conclusions(head), lambda: checks.pr_evaluations(rc, head, []))
+        rc.gather(
+            lambda: rc.check_conclusions(head),
+            lambda: checks.pr_evaluations(rc, head, []),
+            lambda: evaluated(head),
+        )
+
+    def evaluated(head: str) -> None:
+        if model is not None or len(rc.config.models) == 1:
+            return  # default_branch() knows the model
+        found = checks.evaluated_models(rc, head)
+        if len(found) <= PREFETCHED_MODELS:
+            rc.gather(*[lambda m=m: likely(m) for m in found])
+
+    def likely(m: str) -> None:
+        rc.gather(
+            lambda: tampered(rc, m),
+            lambda: freeze.open_incidents(rc, m),
+            lambda: records(m),
+        )
+
+    def records(m: str) -> None:
+        """The records of the model's newest version and of those live (the evidence's)."""
+        head = rc.head
+        if head is None:
+            return
+        prefix = f"registry/{m}/versions/"
+        names = [p[len(prefix) :].removesuffix(".yaml") for p in rc.store.list_files(head, prefix)]
+        versions = sorted((v for v in names if semver.is_version(v)), key=semver.sort_key)
+        path = schema.stages_path(m)
+        raw = rc.read([path])[path]
+        live = schema.parse_file(path, raw, schema.StagesFile).live() if raw else {}
+        wanted = sorted({*versions[-1:], *live.values()})
+        rc.gather(*[lambda v=v: rc.read([schema.version_path(m, v)]) for v in wanted])
 
     calls = [lambda: rc.permission(req.requester), default_branch]
     if req.is_pull:
@@ -222,12 +284,12 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
 
     # Independent reads (open tamper reports, open incidents, the version records the
     # evidence reads), each a round trip: side by side.
-    tampered, frozen, ev = rc.gather(
-        lambda: checks.not_tampered(rc, model),
+    tamper, frozen, ev = rc.gather(
+        lambda: tampered(rc, model),
         lambda: freeze.check(rc, model, stage),
         lambda: evidence_hook(state, version, stage, policy),
     )
-    found += [checks.codeowners(owners, where, path, rc.default_branch), tampered, frozen]
+    found += [checks.codeowners(owners, where, path, rc.default_branch), tamper, frozen]
     verdict = gates.evaluate_promotion(policy, ev)
     evidence = []
     if evaluation is not None:

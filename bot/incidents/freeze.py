@@ -10,7 +10,7 @@ never frozen: they are how an incident ends.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.incidents.issue import by_bot, incident_issues
 from bot.incidents.record import read
@@ -24,7 +24,7 @@ def freezing(rc: RepoContext, model: str, stage: str) -> list[int]:
     """The open issues that freeze promotions of `model` into `stage`, oldest first."""
     baseline = rc.policy(model).baseline_stage
     found = []
-    for issue in incident_issues(rc, model, state="open"):
+    for issue in open_incidents(rc, model):
         record = read(issue.get("body")) if by_bot(rc, issue) else None
         if record is None:
             if stage == baseline:
@@ -32,6 +32,11 @@ def freezing(rc: RepoContext, model: str, stage: str) -> list[int]:
         elif record.model == model and record.stage == stage and record.frozen:
             found.append(int(issue["number"]))
     return found
+
+
+def open_incidents(rc: RepoContext, model: str) -> list[dict[str, Any]]:
+    """The model's open incident issues, read once per job (a promotion reads them early)."""
+    return rc.once(f"incidents:open:{model}", lambda: incident_issues(rc, model, state="open"))
 
 
 def check(rc: RepoContext, model: str, stage: str) -> Check:

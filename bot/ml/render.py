@@ -151,3 +151,21 @@ def evaluation_markdown(evaluation: dict[str, Any], run_url: str | None = None) 
     from bot.diff.render import comment_markdown
 
     return comment_markdown(evaluation["model"], evaluation, run_url=run_url)
+
+
+# The step summaries share one heading scheme: `### <icon> mlbot <step>: <outcome>`.
+SUMMARY_ICONS = {"✅": "✅", "❌": "❌", "➖": "⚠️"}
+
+
+def evaluation_summary(markdown: str) -> str:
+    """The evaluate step's summary: the PR report under the steps' heading scheme.
+
+    The report opens with the verdict in bold (the comment's first line); the
+    summary turns it into `### ✅ mlbot evaluate: cancer v1.2.0 passes 3/3 gates ...`.
+    """
+    first, _, rest = markdown.lstrip("\n").partition("\n")
+    line = first.strip().removeprefix("**").removesuffix("**")
+    icon, _, words = line.partition(" ")
+    if icon not in SUMMARY_ICONS:  # not a verdict line: keep the report whole under a heading
+        return f"### ⚠️ mlbot evaluate: see the report\n\n{markdown}"
+    return f"### {SUMMARY_ICONS[icon]} mlbot evaluate: {words}\n{rest}"

@@ -42,6 +42,16 @@ class StagePolicy(_Strict):
     pending_expiry_hours: float = Field(
         default=72, gt=0, description="How long a /promote waits for approvals."
     )
+    allow_cli: bool = Field(
+        default=False,
+        description="Accept a pushed `mlbot registry promote` of this stage instead of "
+        "reporting it as tampering: a commit that changes only this stage's entry of "
+        "registry/<model>/stages.yaml the way the CLI does (history kept, a registered, "
+        "undeprecated version), pushed by a code owner of that file or a "
+        "`registration.writers` login. Nobody's approval is checked, so this waives the "
+        "stage's `approvals` for such pushes; `--approved-by` stays a claim. Off by default: "
+        "every hand-pushed change to a stage is reported.",
+    )
 
 
 class MetricGate(_Strict):
@@ -149,9 +159,10 @@ class RegistrationPolicy(_Strict):
     bump: Literal["major", "minor", "patch"] = "minor"
     writers: list[str] = Field(
         default_factory=list,
-        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushed commits "
-        "may add version records; any other change to registry/ not made by mlbot is "
-        "reported as tampering.",
+        description="GitHub logins (your CI, e.g. github-actions[bot]) whose pushes may add "
+        "version records (the account GitHub authenticated for the push, never a commit's "
+        "author field); any other change to registry/ not made by mlbot is reported as "
+        "tampering, except CLI promotions into stages with allow_cli.",
     )
     history_limit: int = Field(default=20, ge=1, le=1000)
 

@@ -29,7 +29,7 @@ from typing import Any
 SPEC_ENV = "MLBOT_GITHUB_OPENAPI"
 _BASE_URI = "urn:github-openapi"
 # Parameters whose value may contain slashes (a git ref like heads/main, a file path).
-_GREEDY_PARAMS = {"path", "ref"}
+_GREEDY_PARAMS = {"path", "ref", "basehead"}  # x-multi-segment: branch names with slashes
 
 
 def default_spec_path() -> Path:

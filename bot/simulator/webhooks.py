@@ -28,6 +28,11 @@ _ORG_FIELDS = (
     "avatar_url",
     "description",
 )
+# The caps of a `push` payload (the OpenAPI description of the webhook): "The array
+# includes a maximum of 2048 commits", "A maximum of 3000 changed files will be reported
+# per commit".
+PUSH_COMMITS = 2048
+PUSH_FILES = 3000
 
 
 class WebhookEmitter(World):
@@ -65,7 +70,9 @@ class WebhookEmitter(World):
             forced=before is not None and not store.is_ancestor(before, after),
             base_ref=None,
             compare=compare,
-            commits=[self._push_commit(repo, c, distinct=True) for c in pushed],
+            # At most PUSH_COMMITS (which ones GitHub keeps is not documented: here the
+            # oldest); the compare API lists them all.
+            commits=[self._push_commit(repo, c, distinct=True) for c in pushed[:PUSH_COMMITS]],
             head_commit=self._push_commit(repo, head, distinct=str(head.id) in new),
             pusher={"name": who.login, "email": who.email},
         )
@@ -81,7 +88,8 @@ class WebhookEmitter(World):
             "url": f"{self.url}/_web/{repo.full_name}/commit/{sha}",
             "author": self._git_identity(commit.author),
             "committer": self._git_identity(commit.committer),
-            **repo.store.changed_paths(commit),
+            # At most PUSH_FILES paths of each kind, as GitHub documents.
+            **{k: v[:PUSH_FILES] for k, v in repo.store.changed_paths(commit).items()},
         }
 
     def _git_identity(self, sig: pygit2.Signature) -> dict[str, str]:

@@ -8,6 +8,7 @@ null into '' and booleans into 'true'/'false'.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -66,15 +67,32 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> float:
+    """GitHub's coercion for a comparison of two types: null and '' are 0, junk is NaN."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return 0.0
+        try:
+            return float(int(text, 16)) if text.lower().startswith("0x") else float(text)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
 def _equal(left: Any, right: Any) -> bool:
     if isinstance(left, str) and isinstance(right, str):
         return left.casefold() == right.casefold()
-    if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
+    if type(left) is type(right) and not isinstance(left, dict | list):
         return left == right
-    try:
-        return float(left) == float(right)
-    except (TypeError, ValueError):
-        return to_text(left).casefold() == to_text(right).casefold()
+    if isinstance(left, dict | list) or isinstance(right, dict | list):
+        return left is right
+    # Different types: both become numbers, so a missing output equals '' as on GitHub.
+    return _number(left) == _number(right)
 
 
 class _Parser:

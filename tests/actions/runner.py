@@ -193,6 +193,12 @@ def run_action(
         context["env"] = {**base_env, **read_key_values(env_file)}
         if not condition(step.get("if"), context, status):
             records.append(StepRecord(name, step_id, "skipped", "its `if:` is false"))
+            if step_id:  # GitHub lists a skipped step too, with no outputs
+                context["steps"][step_id] = {
+                    "outputs": {},
+                    "outcome": "skipped",
+                    "conclusion": "skipped",
+                }
             continue
         reason = skip.get(step_id or "") or skip.get(name)
         if "uses" in step and not reason:

@@ -212,7 +212,8 @@ def test_evaluate_writes_the_artifact_the_bot_reads(
     assert evaluation["verdict"]["passed"] is True
     # The report is in the summary once, and links the run.
     report = (evidence / "evaluation.md").read_text()
-    assert run.summary.count(report.strip()[:80]) == 1
+    assert run.summary.count(report.strip().split("\n", 1)[1].strip()[:80]) == 1
+    assert run.summary.startswith("### ✅ mlbot evaluate: cancer candidate passes 4/4 gates")
     assert "https://github.com/acme/models/actions/runs/4242" in run.summary
     assert run.step("Gate").conclusion == "success"
     assert skipped_uses(run) == ["actions/upload-artifact"]
@@ -470,6 +471,14 @@ def test_root_action_runs_the_whole_pipeline(workspace: Path, tmp_path: Path) ->
     }
     for heading in ("mlbot train", "mlbot sign: verified"):
         assert heading in run.summary
+    # The overall status comes first, though the step that writes it runs last.
+    lines = run.summary.splitlines()
+    assert lines[0] == "### ✅ mlbot pipeline: `cancer` passed", lines[:3]
+    assert "comment `/promote` there" in lines[2]
+    assert run.summary.index("mlbot pipeline") < run.summary.index("mlbot validate")
+    order = [line.split(":")[0].split()[-1] for line in lines if line.startswith("### ")]
+    assert order == ["pipeline", "validate", "train", "evaluate", "scan", "sign"]
+    assert "| upload | ✅ evaluation and evidence uploaded as `mlbot-evaluation-cancer` |" in lines
     # One heading scheme: every step's section opens `### <status> mlbot <step>: <outcome>`.
     headings = [line for line in run.summary.splitlines() if line.startswith("#")]
     assert headings and all(
@@ -485,3 +494,93 @@ def test_root_action_runs_the_whole_pipeline(workspace: Path, tmp_path: Path) ->
         "Upload SARIF to code scanning",
         "Upload evaluation.json and evidence",
     ]
+
+
+def test_root_action_says_first_which_step_failed_and_what_to_do(
+    workspace: Path, tmp_path: Path
+) -> None:
+    data = workspace / "data" / "cancer.csv"
+    rows = data.read_text().splitlines()
+    junk = ",".join(["x"] * len(rows[0].split(",")))
+    # A row of junk and too few rows: validate fails, and the steps after it do not run.
+    data.write_text("\n".join([rows[0], junk, *rows[1:50]]))
+    run = run_action(
+        ROOT,
+        workspace,
+        {"model": "cancer", "scan": "false"},
+        env=MLBOT_ENV,
+        skip={"install": "installs into the runner's Python; the setup action's test covers it"},
+    )
+    assert run.status == "failure"
+    assert run.step("validate").conclusion == "failure"
+    assert run.step("train").conclusion == "skipped"
+    lines = run.summary.splitlines()
+    assert lines[0] == "### ❌ mlbot pipeline: validate failed for `cancer`"
+    assert lines[2].startswith("Next: **validate**: fix the data or its contract")
+    assert "| train | ➖ not run: an earlier step failed |" in lines
+    assert "| scan | ➖ not run: `scan` is off |" in lines
+    assert "| upload | ➖ not uploaded: no evaluation was written |" in lines
+    # The validate step's own summary follows, whole.
+    assert lines.index("| Step | Result |") < next(
+        i for i, line in enumerate(lines) if line.startswith("### ❌ mlbot validate:")
+    )
+    assert str(workspace) not in run.summary
+
+
+# --- the retrain workflow's PR ---------------------------------------------------------------
+
+HOSTILE_REASON = (
+    "-drift seen by @octocat, see #1 [here](https://evil.example) <img src=x> closes #2"
+)
+
+
+def test_retrain_pr_script_opens_the_pr_with_the_bots_body(example: Path, tmp_path: Path) -> None:
+    from tests.actions.retrain_script import PR_URL, run_retrain_pr
+
+    run = run_retrain_pr(example, tmp_path, reason=HOSTILE_REASON)
+    assert run.returncode == 0, run.log
+    assert run.branch_files == ["registry/cancer/retrain.yaml"]
+    assert run.title == "Retrain cancer"
+    # The body is the template the bot's own retraining PRs use, rendered by `mlbot retrain-body`.
+    expected = subprocess.run(
+        [
+            str(VENV_BIN / "mlbot"),
+            "retrain-body",
+            "--repo",
+            str(tmp_path / "checkout"),
+            "cancer",
+            f"--reason={HOSTILE_REASON}",
+            "--requested-by=alice",
+            "--run-url=https://github.com/acme/models/actions/runs/4242",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert run.body == expected
+    lines = run.body.splitlines()
+    assert lines[0] == "### 🔁 Retrain `cancer`"
+    assert "from [workflow run 4242](https://github.com/acme/models/actions/runs/4242)" in run.body
+    assert "comment `/promote cancer` here" in run.body
+    # The reason is code, with its @ and # broken apart: no mention, link or closing keyword.
+    assert "`-drift seen by @\u200boctocat, see #\u200b1 [here](https://evil.example)" in run.body
+    assert "@octocat" not in run.body and "closes #2" not in run.body
+    assert "Closes #" not in run.body  # no issue asked for this one
+    assert run.summary == f"### ✅ mlbot retrain: opened {PR_URL}\n"
+
+
+def test_retrain_body_refuses_a_bad_run_url_and_issue(example: Path) -> None:
+    def body(*extra: str, model: str = "cancer") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(VENV_BIN / "mlbot"), "retrain-body", "--repo", str(example), model, *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    bad_url = body("--requested-by=alice", "--run-url=javascript:alert(1)")
+    assert bad_url.returncode == 2 and "is not a workflow run URL" in bad_url.stderr
+    assert "is not an issue number" in body("--requested-by=alice", "--issue=0").stderr
+    unknown = body("--requested-by=alice", model="nope")
+    assert unknown.returncode == 2 and "nope" in unknown.stderr, unknown.stderr
+    assert body("--requested-by=alice", "--issue=7").stdout.rstrip().endswith("Closes #7")

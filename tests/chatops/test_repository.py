@@ -82,3 +82,33 @@ def test_reads_are_made_once_per_reader_and_again_after_a_write(github) -> None:
     moved = sim.push(REPO, "main", {"README.md": "new\n"}, message="move main")
     repo.moved()
     assert repo.head == moved != first
+
+
+def test_the_config_is_the_heads_even_when_the_branch_moves_while_it_is_read(github) -> None:
+    sim, gh = github
+    repo = DefaultBranch(gh, REPO, "main")
+    head = repo.head
+    # Read beside the tree (the contents API), yet at the head read first, not the branch.
+    sim.push(REPO, "main", {".github/mlbot.yml": CONFIG.format(policy="strict")}, message="m")
+    config = repo.require_config()
+    assert config.policy == "policies/house.yaml"
+    assert repo.head == head
+    ops = [r.operation_id for r in sim.requests]
+    assert "repos/get-content" in ops and "git/get-blob" not in ops
+
+
+def test_a_failing_contents_api_leaves_the_config_read_through_the_tree(request) -> None:
+    from bot.simulator import Faults
+
+    faults = Faults(rate=1.0, kinds=("error",), only_paths=(f"/repos/{REPO}/contents/",))
+    sim = request.getfixturevalue("make_github_sim")(faults=faults)
+    sim.create_repo(REPO, {".github/mlbot.yml": CONFIG.format(policy="policies/house.yaml")})
+    sim.add_collaborator(REPO, "mlbot-app", "write")
+    factory = GitHubClientFactory(sim.url, token=sim.add_token("mlbot-app"), max_retries=0)
+    repo = DefaultBranch(factory.for_installation(None), REPO, "main")
+    assert repo.require_config().policy == "policies/house.yaml"
+    assert [r.status for r in sim.requests if "/contents/" in r.path] == [502]
+    assert "git/get-blob" in [r.operation_id for r in sim.requests]
+    sim.push(REPO, "main", {".github/mlbot.yml": None}, message="drop the config")
+    again = DefaultBranch(factory.for_installation(None), REPO, "main")
+    assert again.config is None

@@ -241,3 +241,48 @@ def test_status_shows_what_is_live(world: World) -> None:
     reply = world.last_reply(issue)
     assert "| production | v1.1.0 |" in reply
     assert "| staging | v1.2.0 |" in reply
+
+
+def _model_run(world: World, pr: int, files: dict[str, str]) -> int:
+    """Another run of the model's own workflow on the PR head (a re-trigger), uploading `files`."""
+    pull = world.sim.issue(world.repo, pr).pull
+    assert pull is not None
+    return world.sim.create_workflow_run(
+        world.repo,
+        name="mlbot",
+        path=".github/workflows/mlbot.yml",
+        head_sha=world.head(pr),
+        head_branch=pull.head_ref,
+        pull_numbers=[pr],
+        artifacts={"mlbot-evaluation-cancer": files},
+    )
+
+
+def test_the_newest_run_of_the_models_workflow_is_its_evidence(world: World) -> None:
+    import json
+
+    from tests.e2e.conftest import evaluation
+
+    pr = world.open_pr()  # its run evaluated v1.2.0 with passing numbers
+    _model_run(world, pr, {"evaluation.json": json.dumps(evaluation(metrics={"accuracy": 0.5}))})
+    world.review(pr, user="alice")
+    world.comment(pr, "/promote")
+    world.settle()
+    reply = world.last_reply(pr)
+    assert "0.5 is below the minimum 0.9" in reply, reply
+    assert world.live()["production"] == "v1.1.0"
+
+
+def test_an_unreadable_evaluation_in_the_newest_run_falls_back_to_the_run_before(
+    world: World,
+) -> None:
+    pr = world.open_pr()
+    first = max(r.id for r in world.sim.workflow_runs.values())
+    _model_run(world, pr, {"evaluation.json": "[1, 2, 3]"})
+    world.review(pr, user="alice")
+    world.comment(pr, "/promote")
+    world.settle()
+    reply = world.last_reply(pr)
+    assert "Promoted cancer v1.2.0 to production" in reply, reply
+    evidence = audit.parse_trailers(world.registry_log()[0])["Evidence"]
+    assert any(f"/actions/runs/{first}" in e or f"run {first}" in e for e in evidence), evidence

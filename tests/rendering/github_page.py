@@ -165,10 +165,21 @@ class Rendered:
                   d.open = false; delete d.dataset.closed; })"""
             )
 
-    def problems(self) -> list[str]:
-        """Everything that did not render as GitHub would show it, in words."""
+    def problems(self, *, literal_code: bool = False) -> list[str]:
+        """Everything that did not render as GitHub would show it, in words.
+
+        `literal_code`: inline code shows a person's words as typed (a reason with `<b>` or
+        a link in it), so its text is not read for leaks; everything around it still is.
+        """
         out = [f"Mermaid does not parse: {e}" for e in self.mermaid_errors]
         text, tables = self.expanded()
+        if literal_code:
+            text = self.page.evaluate(
+                """() => { const a = document.querySelector('article').cloneNode(true);
+                  a.querySelectorAll('details').forEach(d => d.open = true);
+                  a.querySelectorAll('p code').forEach(c => c.replaceWith('·'));
+                  document.body.append(a); const t = a.innerText; a.remove(); return t; }"""
+            )
         for what, pattern in LEAKS.items():
             for found in pattern.finditer(text):
                 out.append(f"{what}: {found.group(0)!r}")

@@ -31,6 +31,7 @@ SCREENSHOTS = (
     "status",
     "drift-issue",
     "drift-again",
+    "retrain-pr",
 )
 
 
@@ -201,3 +202,60 @@ def test_a_re_detection_says_what_changed_and_points_at_the_retraining_pr(
     assert re.search(r"The retraining pull request #\d+ is open", page.text)
     assert "/retrain" not in page.text
     assert "| Drifted column |" not in page.markdown  # not the whole report again
+
+
+def retrain_sections(page: Rendered) -> dict[str, str]:
+    """The body's paragraphs by their bold lead word (Why, What happens, Next)."""
+    return page.page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('article p > strong:first-child')]
+          .map(b => [b.innerText.trim(), b.parentElement.innerText.trim()]))"""
+    )
+
+
+def test_the_retraining_pr_says_why_what_happens_and_how_to_promote(
+    rendered: dict[str, Rendered],
+) -> None:
+    page = rendered["retrain-pr"]
+    assert page.first_line() == "🔁 Retrain cancer"
+    parts = retrain_sections(page)
+    assert list(parts) == ["Why", "What happens", "Next"], parts
+    assert re.fullmatch(
+        r"Why: data drift reported in #\u200b(\d+)\. Asked by @\S+ on issue #\1, "
+        r"while production runs v\d+\.\d+\.\d+\.",
+        parts["Why"],
+    ), parts["Why"]
+    assert "evaluates the candidate against production" in parts["What happens"]
+    assert parts["Next"].startswith("Next: once that comparison is green, comment /promote cancer")
+    assert re.search(r"^Closes #\d+$", page.text, re.M)
+    # The reason is shown as code: nothing in it links or mentions.
+    codes = page.page.evaluate(
+        "() => [...document.querySelectorAll('article p code')].map(c => c.innerText)"
+    )
+    assert any(c.startswith("data drift reported in #") for c in codes), codes
+
+
+def test_the_retrain_workflow_opens_the_same_pr_and_its_reason_cannot_mention_or_link(
+    tmp_path: Path, github_renderer: GitHubRenderer
+) -> None:
+    from bot.ml.example import materialize
+    from tests.actions.retrain_script import run_retrain_pr
+
+    reason = "seen by @octocat in #1, [details](https://evil.example) <b>now</b>"
+    run = run_retrain_pr(materialize(tmp_path / "repo"), tmp_path, reason=reason)
+    assert run.returncode == 0, run.log
+    page = github_renderer.render(run.body)
+    assert page.problems(literal_code=True) == []
+    assert page.first_line() == "🔁 Retrain cancer"
+    parts = retrain_sections(page)
+    assert list(parts) == ["Why", "What happens", "Next"], parts
+    assert "Asked by @alice from workflow run 4242" in parts["Why"]
+    links = page.page.evaluate(
+        "() => [...document.querySelectorAll('article a')].map(a => [a.innerText, a.href])"
+    )
+    assert links == [["workflow run 4242", "https://github.com/acme/models/actions/runs/4242"]]
+    [shown] = page.page.evaluate(
+        "() => [...document.querySelectorAll('article p code')].map(c => c.innerText)"
+        ".filter(t => t.includes('octocat'))"
+    )
+    assert shown == reason.replace("@", "@\u200b").replace("#", "#\u200b")
+    assert "checks the candidate against the policy's thresholds" in parts["What happens"]

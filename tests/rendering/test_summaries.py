@@ -9,6 +9,9 @@ first line is the status, nothing leaks, every table is whole.
 
 from __future__ import annotations
 
+import re
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,131 @@ def test_the_scan_summary_opens_with_its_status_and_renders_whole(
         "UNKNOWN",
     ]
     assert headers[1] == ["severity", "id", "package", "installed", "fixed", "target"]
+
+
+# --- the root action's whole pipeline --------------------------------------------------------
+
+
+@dataclass
+class Pipeline:
+    summary: str  # the job's summary, as GitHub shows it
+    steps: dict[str, str]  # each step's own summary, by step name
+    scanned: bool
+    workspace: Path
+    temp: Path
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The root action run for real (train, evaluate, scan-gate, sign with a key, verify) on
+    the example, with a gate the candidate cannot meet and, when the shared Trivy reports are
+    here, a report with a blocking finding: two steps fail, and the summary must say so first."""
+    from bot.ml.example import materialize
+    from tests.actions.runner import run_action
+    from tests.actions.test_steps import MLBOT_ENV, TRIVY_STEP, signing_key
+
+    tmp = tmp_path_factory.mktemp("pipeline")
+    workspace = materialize(tmp / "workspace")
+    config = workspace / ".github" / "mlbot.yml"
+    config.write_text(config.read_text().replace("accuracy: {min: 0.9,", "accuracy: {min: 0.999,"))
+    pem, _ = signing_key(tmp)
+    # The trusted key is a file of the repository, as a user's `public-key: cosign.pub` is.
+    shutil.move(tmp / "cosign.pub", workspace / "cosign.pub")
+    report = TRIVY / "python" / "pip.json.golden"
+    scanned = report.is_file()
+    inputs = {"model": "cancer", "sign": "key", "key": pem, "public-key": "cosign.pub"}
+    seed = {}
+    if scanned:
+        shutil.copy(report, tmp / "report.json")
+        seed = {"trivy": {"report": str(tmp / "report.json"), "sarif": str(tmp / "r.sarif")}}
+    else:
+        inputs["scan"] = "false"
+    temp = tmp / "runner-temp"
+    run = run_action(
+        ROOT,
+        workspace,
+        inputs,
+        env=MLBOT_ENV,
+        temp=temp,
+        skip={**TRIVY_STEP, "install": "installs into the runner's Python"},
+        seed=seed,
+    )
+    assert run.status == "failure", run.log
+    [folder] = temp.glob("mlbot-summary.*")
+    steps = {p.stem: p.read_text() for p in folder.glob("*.md")}
+    return Pipeline(run.summary, steps, scanned, workspace, temp)
+
+
+def no_runner_paths(page_text: str, pipeline: Pipeline) -> None:
+    for path in (pipeline.workspace, pipeline.temp, pipeline.temp.parent):
+        assert str(path) not in page_text
+
+
+def test_the_pipeline_summary_opens_with_the_overall_status_and_what_to_do(
+    pipeline: Pipeline, github_renderer: GitHubRenderer
+) -> None:
+    page = github_renderer.render(pipeline.summary)
+    assert page.problems() == []
+    failed = "evaluate and scan" if pipeline.scanned else "evaluate"
+    assert page.first_line() == f"❌ mlbot pipeline: {failed} failed for cancer"
+    text = page.text
+    # What to do comes before any step's own section, one line per failed step.
+    assert text.index("Next:") < text.index("mlbot validate")
+    assert "evaluate: the evaluate section below says which gate failed" in text
+    if pipeline.scanned:
+        assert "scan: upgrade each package the scan section below lists" in text
+    else:
+        print(f"the scan part is not checked: {TRIVY} is missing (CI has it)")
+    tables = page.tables()
+    assert tables[0]["header"] == ["Step", "Result"] and len(tables[0]["rows"]) == 7
+    # Every step's section follows under the one heading scheme, in pipeline order.
+    headings = page.page.evaluate(
+        "() => [...document.querySelectorAll('article h3')].map(h => h.innerText.trim())"
+    )
+    steps = [re.match(r"(✅|❌|⚠️) mlbot ([a-z]+): \S", h)[2] for h in headings]
+    scan = ["scan"] if pipeline.scanned else []
+    assert steps == ["pipeline", "validate", "train", "evaluate", *scan, "sign"]
+    # Logs and slices stay collapsed; only what blocks is open.
+    assert page.open_details() == (["Blocking findings (1)"] if pipeline.scanned else [])
+    no_runner_paths(page.markdown, pipeline)
+
+
+def test_the_train_summary_shows_the_artifact_and_keeps_the_log_collapsed(
+    pipeline: Pipeline, github_renderer: GitHubRenderer
+) -> None:
+    page = github_renderer.render(pipeline.steps["train"])
+    assert page.problems() == []
+    assert page.first_line() == "✅ mlbot train: cancer trained"
+    assert re.search(r"Artifact model/model\.pkl, sha256 [0-9a-f]{64}\.", page.text)
+    [log] = page.summaries()
+    assert re.fullmatch(r"Log \(last 5 of \d+ lines\)", log) and page.open_details() == []
+    assert "MLflow run" not in page.text  # inside the closed log
+    no_runner_paths(page.markdown, pipeline)
+
+
+def test_the_evaluate_summary_says_the_verdict_first_and_renders_its_tables(
+    pipeline: Pipeline, github_renderer: GitHubRenderer
+) -> None:
+    page = github_renderer.render(pipeline.steps["evaluate"])
+    assert page.problems() == []
+    first = page.first_line()
+    assert first.startswith("❌ mlbot evaluate: cancer candidate fails 1 of 4 gates"), first
+    assert first.endswith(": accuracy")
+    header = page.table_headers()[0]
+    assert header == ["Metric", "Production", "Candidate", "Change", "Gate"], header
+    assert page.summaries() and page.open_details() == []  # slices collapsed
+    no_runner_paths(page.markdown, pipeline)
+
+
+def test_the_signature_summary_says_verified_and_names_the_key_as_the_repository_does(
+    pipeline: Pipeline, github_renderer: GitHubRenderer
+) -> None:
+    page = github_renderer.render(pipeline.steps["sign"])
+    assert page.problems() == []
+    assert page.first_line() == "✅ mlbot sign: verified"
+    assert page.table_headers() == [["Field", "Value"]]
+    text = page.text
+    assert re.search(r"artifact\s+model\.pkl sha256 [0-9a-f]{64}", text), text
+    assert re.search(r"key\s+sha256:[0-9a-f]{64}", text), text
+    assert "with cosign.pub" in text
+    no_runner_paths(page.markdown, pipeline)

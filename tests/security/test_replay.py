@@ -85,3 +85,32 @@ def test_a_replayed_approval_review_completes_nothing_twice(world: World) -> Non
     assert len(world.registry_log()) == commits
     done = [r for r in replies_to(world, pr, cid) if "mlbot:done" in r]
     assert len(done) == 1
+
+
+def test_a_replayed_promote_writes_nothing_and_reads_only_what_it_reads_first(
+    world: World,
+) -> None:
+    pr = world.open_pr()
+    world.review(pr, user="alice")
+    cid = world.comment(pr, "/promote cancer")
+    world.settle()
+    assert "Promoted cancer v1.2.0" in replies_to(world, pr, cid)[0]
+    first = len(world.sim.requests)
+
+    assert replay(world, comment_delivery(world, cid)) == 202
+    world.settle()
+    sent = [r for r in world.sim.requests[first:] if r.login == "mlbot[bot]"]
+    # The 👀 reaction, then the "already answered?" read beside the command's first reads
+    # (permission, head, the PR, its reviews, the tamper issues): no state, no evidence.
+    assert [r.operation_id for r in sent if r.method != "GET"] == [
+        "reactions/create-for-issue-comment"
+    ]
+    assert {r.operation_id for r in sent if r.method == "GET"} <= {
+        "issues/list-comments",
+        "repos/get-collaborator-permission-level",
+        "git/get-ref",
+        "pulls/get",
+        "pulls/list-reviews",
+        "issues/list-for-repo",
+    }, sent
+    assert len(replies_to(world, pr, cid)) == 1

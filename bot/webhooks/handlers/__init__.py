@@ -18,7 +18,10 @@ from bot.webhooks.handlers import (
 )
 from bot.webhooks.router import Router
 
+# registry_push first: a push's tamper report must not wait on (or die with) another
+# handler of the same push, e.g. deployments failing on the corrupt stages.yaml it reports.
 router = Router(
+    registry_push.router,
     ping.router,
     workflow_runs.router,
     check_runs.router,
@@ -27,5 +30,4 @@ router = Router(
     drift.router,
     incidents.router,
     commands.router,
-    registry_push.router,
 )
