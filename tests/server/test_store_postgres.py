@@ -112,3 +112,23 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(postgres_
         store.open()
     assert "127.0.0.1" in str(caught.value)
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_deliveries_are_stored_after_the_database_dropped_the_intake_connection(postgres_url):
+    """The intake keeps one connection of its own: one the server closed while idle (a
+    restart, a proxy's idle timeout) is replaced, and the batch is stored, not refused."""
+    store = make_store(postgres_url)
+    store.open()
+    try:
+        assert store.insert_many([job("before")]) == [True]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND query LIKE '%%INSERT INTO mlbot_deliveries%%'"
+            ).fetchall()
+        assert ended == [(True,)]
+        assert store.insert_many([job("after"), job("before")]) == [True, False]
+        assert store.get("after") is not None
+    finally:
+        store.close()
