@@ -31,13 +31,13 @@ case "${1:-}" in
     } >>"$GITHUB_OUTPUT"
     ;;
   gate)
-    args=(scan-gate "$MLBOT_REPORT" --json --markdown "$evidence/scan.md")
+    args=(scan-gate "$MLBOT_REPORT")
     [[ -n "${MLBOT_POLICY:-}" ]] && args+=(--policy "$MLBOT_POLICY")
     [[ -n "${MLBOT_IGNOREFILE:-}" ]] && args+=(--ignorefile "$MLBOT_IGNOREFILE")
     [[ -n "${MLBOT_SEVERITY:-}" ]] && args+=(--severity "$MLBOT_SEVERITY")
     [[ "${MLBOT_IGNORE_UNFIXED:-false}" == true ]] && args+=(--ignore-unfixed)
     rc=0
-    mlbot "${args[@]}" >"$evidence/scan-evidence.json" || rc=$?
+    mlbot "${args[@]}" --json --markdown "$evidence/scan.md" >"$evidence/scan-evidence.json" || rc=$?
     echo "exit-code=$rc" >>"$GITHUB_OUTPUT"
     case "$rc" in
       0) result=passed ;;
@@ -53,8 +53,11 @@ case "${1:-}" in
       echo "blocking=$blocking"
     } >>"$GITHUB_OUTPUT"
     [[ -f "$evidence/scan.md" ]] && cat "$evidence/scan.md" >>"$GITHUB_STEP_SUMMARY"
+    # The summary shows the first findings of each list; the log keeps every one.
+    mlbot "${args[@]}" || true
     if [[ "$rc" == 1 ]]; then
-      echo "::error title=mlbot scan::$blocking blocking finding(s); the step summary lists them."
+      if [[ "$blocking" == 1 ]]; then found="1 blocking finding"; else found="$blocking blocking findings"; fi
+      echo "::error title=mlbot scan::$found; the step summary lists them."
     fi
     [[ "${MLBOT_DEFER:-false}" == true ]] && exit 0
     exit "$rc"

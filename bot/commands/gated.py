@@ -101,14 +101,17 @@ def pending_marker(
 def finish(
     rc: RepoContext, req: Request, j: Judgement, *, completing: bool, now: float
 ) -> Reply | None:
-    """Wait, refuse or write, and say so; when completing, None means "still waiting"."""
+    """Wait, refuse or write, and say so.
+
+    Still waiting when completing: the pending reply as it would read now, which the
+    approval path does not post (the first one stands) but reports from (who approved,
+    which approvals do not count and why).
+    """
     failed = [c for c in j.checks if c.status == "fail"]
     if failed:
         waiting = all(c.name == "approvals" for c in failed) and not j.approvals.blocked_by
         if not waiting:
             return Reply("refused", "refused", {**j.target, "action": j.action, "checks": j.checks})
-        if completing:
-            return None
         return Reply(
             "pending",
             "pending",

@@ -13,11 +13,19 @@ passes; each ending is reported once.
 
 Each completion runs serialised on the command's identity and re-reads the
 bot's replies inside the lock, so concurrent approvals complete it once.
+
+On a pull request, a review that leaves a command waiting gets it a report:
+who approved, and which approvals do not count and why (not a code owner, the
+requester, an older head, dismissed). One comment per pending command, posted
+at the first such review and edited in place at each later one, and once the
+command ends; the pending reply itself stays as written (its marker is
+trusted only unedited).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -136,12 +144,68 @@ def complete_all(
             outcome = once.reply_outcome(rc, req)
             if outcome is None or outcome.state != "pending":
                 continue  # another event ended it meanwhile
+            # From the listing just read: whether this command has a report to keep true.
+            reported = is_pull and _has_report(rc, req)
             reply, state = _complete(rc, req, item, head, is_pull, last_attempt)
-            if reply is not None:
+            if reply is not None and reply.kind != "pending":
                 summary["urls"] = replies.post(rc, req, reply)
+            if reply is not None and reply.kind == "pending" and is_pull:
+                replies.post(rc, req, report(reply, head), key=replies.report_key(req.key))
+            elif reported and state != "waiting":
+                ended = replies.Reply("info", "approvals", {"state": state})
+                replies.post(rc, req, ended, key=replies.report_key(req.key), edit_only=True)
         summary["state"] = state
         results.append(summary)
     return results
+
+
+def _has_report(rc: RepoContext, req: Request) -> bool:
+    me, key = rc.bot_login.lower(), replies.report_key(req.key)
+    for comment in rc.comments(req.number):
+        if ((comment.get("user") or {}).get("login") or "").lower() != me:
+            continue
+        fields = replies.parse_marker(comment.get("body"))
+        if fields and fields["key"] == key:
+            return True
+    return False
+
+
+# How `bot.approvals.rules` says an approval does not count, read back as (who, why).
+_DISCARDED = (
+    (re.compile(r"(?P<who>[^\s']+) is not a code owner"), "not an owner"),
+    (re.compile(r"(?P<who>[^\s']+)'s approval was dismissed"), "dismissed"),
+    (re.compile(r"(?P<who>[^\s']+) authored the pull request"), "author"),
+    (re.compile(r"(?P<who>[^\s']+) requested (?:it|the \w+)"), "requester"),
+    (re.compile(r"(?P<who>[^\s']+) approved an older commit \((?P<sha>\w*)\??\)"), "older head"),
+)
+
+
+def report(pending_reply: replies.Reply, head: str) -> replies.Reply:
+    """The approval report of a command still waiting, from its pending reply as it would
+    read now: who approved, and each approval that does not count, with why."""
+    ctx = pending_reply.context
+    discarded = []
+    for text in ctx.get("discarded", ()):
+        for pattern, why in _DISCARDED:
+            if m := pattern.fullmatch(text):
+                discarded.append({"who": m["who"], "why": why, "sha": m.groupdict().get("sha")})
+                break
+        else:  # a reason this list does not know yet: said as the rules put it
+            discarded.append({"who": None, "why": text, "sha": None})
+    tally = next((c.reason for c in ctx.get("checks", ()) if c.name == "approvals"), "")
+    return replies.Reply(
+        "info",
+        "approvals",
+        {
+            "state": "waiting",
+            "tally": tally.split(" Not counted:")[0],
+            "approvers": list(ctx.get("approvers", ())),
+            "discarded": discarded,
+            "owners": list(ctx.get("owners", ())),
+            "path": f"registry/{ctx.get('model', '<model>')}/",
+            "head": head[:7],
+        },
+    )
 
 
 def _complete(
@@ -159,6 +223,6 @@ def _complete(
     reply = run.execute(
         rc, req, GATED[req.invocation.name], completing=True, last_attempt=last_attempt
     )
-    if reply is None:
-        return None, "waiting"
+    if reply is None or reply.kind == "pending":
+        return reply, "waiting"  # None: another event completed it first
     return reply, "completed" if reply.kind == "done" else "refused"

@@ -96,27 +96,49 @@ def body_of(req: Request, reply: Reply) -> str:
     )
 
 
-def parts(req: Request, reply: Reply, limit: int = GITHUB_COMMENT_LIMIT) -> list[str]:
+def report_key(key: str) -> str:
+    """The key of the bot's approval report on the pending command `key`.
+
+    Not a command's key (those start with a digit or name a source): nothing reads the
+    report as a command's outcome, and a pending command never reads its marker.
+    """
+    return f"approvals-{key}"
+
+
+def parts(
+    req: Request, reply: Reply, limit: int = GITHUB_COMMENT_LIMIT, *, key: str | None = None
+) -> list[str]:
     """The comment bodies of a reply, each under `limit` characters, each with its marker."""
     text = body_of(req, reply)
     chunks = split_markdown(text, limit - _PART_RESERVE)
     kind = marker_kind(reply)
     out = []
     for index, chunk in enumerate(chunks, start=1):
-        head = marker(kind, req.key, index, reply.marker_extra) + "\n"
+        head = marker(kind, key or req.key, index, reply.marker_extra) + "\n"
         if len(chunks) > 1:
             head += f"_Part {index} of {len(chunks)}._\n\n"
         out.append(head + chunk)
     return out
 
 
-def post(rc: RepoContext, req: Request, reply: Reply, *, fresh: bool = False) -> list[str]:
+def post(
+    rc: RepoContext,
+    req: Request,
+    reply: Reply,
+    *,
+    fresh: bool = False,
+    key: str | None = None,
+    edit_only: bool = False,
+) -> list[str]:
     """Create the reply's comments, or edit the ones an earlier attempt posted.
 
     `fresh`: the caller has just listed the comments and found no reply to this command
-    (saves a second listing). Returns the comments' URLs.
+    (saves a second listing). `key`: another marker key than the command's (its approval
+    report, `report_key`). `edit_only`: change what was posted, create nothing. Returns
+    the comments' URLs.
     """
-    bodies = parts(req, reply)
+    key = key or req.key
+    bodies = parts(req, reply, key=key)
     kind = marker_kind(reply)
     me = rc.bot_login.lower()
     existing: dict[int, dict[str, Any]] = {}
@@ -125,13 +147,15 @@ def post(rc: RepoContext, req: Request, reply: Reply, *, fresh: bool = False) ->
         if (
             found
             and found["kind"] == kind
-            and found["key"] == req.key
+            and found["key"] == key
             and ((comment.get("user") or {}).get("login") or "").lower() == me
         ):
             existing.setdefault(int(found["part"]), comment)
     urls = []
     for index, body in enumerate(bodies, start=1):
         old = existing.get(index)
+        if old is None and edit_only:
+            continue
         if old is None:
             data = rc.call(
                 "POST", rc.repo_path(f"/issues/{req.number}/comments"), body={"body": body}

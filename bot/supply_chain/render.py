@@ -23,8 +23,23 @@ def _ctx(result: ScanResult) -> dict[str, object]:
     }
 
 
-def scan_markdown(result: ScanResult) -> str:
-    return _ENV.get_template("scan.md.j2").render(**_ctx(result))
+# A summary, not the report: hundreds of rows would bury the verdict and can pass GitHub's
+# 1 MiB step-summary limit. The plain-text summary (`mlbot scan-gate` without --json, which
+# the scan action prints to its log) keeps every finding.
+SHOWN_BLOCKING = 50
+SHOWN_IGNORED = 20
+ELSEWHERE = "`mlbot scan-gate` lists every one in its text output (in CI, the scan step's log)"
+
+
+def scan_markdown(
+    result: ScanResult, *, shown_blocking: int = SHOWN_BLOCKING, shown_ignored: int = SHOWN_IGNORED
+) -> str:
+    return _ENV.get_template("scan.md.j2").render(
+        **_ctx(result),
+        shown_blocking=shown_blocking,
+        shown_ignored=shown_ignored,
+        elsewhere=ELSEWHERE,
+    )
 
 
 def scan_text(result: ScanResult) -> str:

@@ -201,3 +201,76 @@ def test_the_signature_summary_says_verified_and_names_the_key_as_the_repository
     assert re.search(r"key\s+sha256:[0-9a-f]{64}", text), text
     assert "with cosign.pub" in text
     no_runner_paths(page.markdown, pipeline)
+
+
+# --- a scan with hundreds of findings ----------------------------------------------------------
+
+
+def many_findings(tmp: Path, copies: int) -> tuple[Path, Path, list[str]]:
+    """A real Trivy report with its findings repeated under new ids (the shared fixtures hold
+    at most a few findings each), and a .trivyignore that ignores all but the last ten."""
+    import json
+
+    source = TRIVY / "image-and-lang" / "alpine-39.json.golden"
+    if not source.is_file():
+        pytest.skip(f"../shared/fixtures not present: {source} is missing (CI always has it)")
+    doc = json.loads(source.read_text())
+    [result] = [r for r in doc["Results"] if r.get("Vulnerabilities")]
+    seed = result["Vulnerabilities"]
+    vulns = []
+    for i in range(copies):
+        vuln = dict(seed[i % len(seed)])
+        vuln["VulnerabilityID"] = f"CVE-2099-{10000 + i}"
+        vulns.append(vuln)
+    result["Vulnerabilities"] = vulns
+    report = tmp / "many.json"
+    report.write_text(json.dumps(doc))
+    ids = [v["VulnerabilityID"] for v in vulns]
+    ignorefile = tmp / ".trivyignore"
+    ignorefile.write_text("".join(f"{i}\n" for i in ids[:-10]))
+    return report, ignorefile, ids
+
+
+def test_a_scan_with_hundreds_of_ignored_findings_stays_short_and_says_where_the_rest_are(
+    tmp_path: Path, github_renderer: GitHubRenderer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, ignorefile, ids = many_findings(tmp_path, 600)
+    markdown = tmp_path / "scan.md"
+    args = ["scan-gate", str(report), "--ignorefile", str(ignorefile)]
+    assert main([*args, "--markdown", str(markdown)]) == 1
+    # The text output (the scan step's log) keeps every ignored and blocking finding.
+    log = capsys.readouterr().out
+    assert all(i in log for i in ids[:-10])
+    body = markdown.read_text()
+    assert len(body) < 20_000, len(body)
+    page = github_renderer.render(body)
+    assert page.problems() == []
+    # Of the ten not ignored, the CRITICAL ones block (the alpine report's MEDIUM ones do not).
+    blocking = [i for i in ids[-10:] if i in log.split("Ignored (")[0]]
+    assert len(blocking) == 4
+    assert page.first_line() == "❌ mlbot scan: 4 blocking findings"
+    assert page.summaries() == ["Blocking findings (4)", "Ignored (590)"]
+    assert page.open_details() == ["Blocking findings (4)"]
+    text, _ = page.expanded()
+    # The first 20 ignored are listed, then a count; the blocking ones are all there.
+    assert [i for i in ids if i in text] == [*ids[:20], *blocking]
+    assert "…and 570 more ignored findings not shown here: mlbot scan-gate lists every one" in text
+
+
+def test_blocking_findings_past_the_limit_are_cut_the_same_way(
+    tmp_path: Path, github_renderer: GitHubRenderer
+) -> None:
+    from bot.supply_chain.collect import scan_from_files
+    from bot.supply_chain.policy import TrivyPolicy
+    from bot.supply_chain.render import scan_markdown
+
+    report, _, _ = many_findings(tmp_path, 300)
+    result = scan_from_files(report, TrivyPolicy(blocking_severities=["CRITICAL", "MEDIUM"]))
+    page = github_renderer.render(scan_markdown(result))
+    assert page.problems() == []
+    assert page.first_line() == "❌ mlbot scan: 300 blocking findings"
+    assert page.open_details() == []  # a long list starts collapsed
+    counts, table = page.tables()
+    assert counts["header"][0] == "class" and table["summary"] == "Blocking findings (300)"
+    assert len(table["rows"]) == 50
+    assert "…and 250 more blocking findings not shown here" in page.expanded()[0]

@@ -3,8 +3,10 @@
 `issue_comment.created` -> every command line of the comment (edits never
 re-run: `edited` is not routed); an 👀 reaction at once, then one reply per
 command (`bot.commands.dispatch`). Comments by bots, the bot itself included,
-are ignored. `pull_request_review.submitted` (approved) -> the PR's pending
-`/promote`s are re-checked and complete when every gate passes.
+are ignored. `pull_request_review.submitted` (approved, by anyone) and
+`pull_request_review.dismissed` -> the PR's pending `/promote`s and `/rollback`s
+are re-checked: each completes when every gate passes, or its approval report
+says who approved and which approvals do not count, and why.
 
 A command runs at most once per (repository, comment, line), whatever
 delivery carries it: a retried job, a redelivery or a replayed payload finds
@@ -86,10 +88,15 @@ def on_comment(event: IssueCommentEvent, ctx: JobContext) -> None:
 
 
 @router.register("pull_request_review", action="submitted")
+@router.register("pull_request_review", action="dismissed")
 def on_review(event: PullRequestReviewEvent, ctx: JobContext) -> None:
     from bot.commands import pending
 
-    if event.repository is None or (event.review.state or "").lower() != "approved":
+    if event.repository is None:
+        return
+    # An approval, whoever gave it (a non-owner's is reported as not counting), or one
+    # taken back; a comment or a request for changes is not an approval event.
+    if event.action != "dismissed" and (event.review.state or "").lower() != "approved":
         return
     rc = _repo_context(ctx, event)
     results = pending.complete_all(
