@@ -59,6 +59,58 @@ class StoreUnavailable(RuntimeError):
     pass
 
 
+# Storing a batch of deliveries: one statement, so one round trip and one commit.
+# Binary parameters (%b): a payload travels as its bytes, not as hex text that the
+# client escapes and the server parses (a third of the batch's time for a 7 KB ping).
+# The trigger of mlbot_jobs notifies the workers of every replica, once per batch.
+INSERT_DELIVERIES = (
+    "WITH new AS ("
+    " INSERT INTO mlbot_deliveries"
+    " (delivery_id, event, action, installation_id, received_at, payload)"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[],"
+    " %b::float8[], %b::bytea[])"
+    " ON CONFLICT (delivery_id) DO NOTHING"
+    " RETURNING seq, delivery_id, received_at),"
+    " queued AS (INSERT INTO mlbot_jobs (seq, next_run_at)"
+    " SELECT seq, received_at FROM new)"
+    " SELECT delivery_id FROM new"
+)
+
+
+def intake_connection_options(sync: str, connect_seconds: float) -> dict[str, Any]:
+    """The intake's connection: autocommit; `sync` "on" waits for the WAL on disk."""
+    return {
+        "autocommit": True,
+        "connect_timeout": int(connect_seconds),
+        "options": f"-c synchronous_commit={sync}",
+    }
+
+
+def insert_parameters(batch: list[NewJob]) -> tuple[list[Any], ...]:
+    """INSERT_DELIVERIES's parameters: the first copy of each delivery, in order (seqs
+    follow arrival)."""
+    unique = list({job.delivery_id: job for job in batch[::-1]}.values())[::-1]
+    now = time.time()
+    return (
+        [j.delivery_id for j in unique],
+        [j.event for j in unique],
+        [j.action for j in unique],
+        [j.installation_id for j in unique],
+        [now] * len(unique),
+        [j.payload for j in unique],
+    )
+
+
+def inserted(batch: list[NewJob], rows: list[tuple[Any, ...]]) -> list[bool]:
+    """For each job of the batch, whether it was new (a second copy in one batch is not)."""
+    stored = {row[0] for row in rows}
+    results: list[bool] = []
+    for job in batch:
+        results.append(job.delivery_id in stored)
+        stored.discard(job.delivery_id)
+    return results
+
+
 class PostgresStore(Conveniences):
     def __init__(
         self,
@@ -129,17 +181,7 @@ class PostgresStore(Conveniences):
         batch = list(jobs)
         if not batch:
             return []
-        # The first copy of each delivery, in order: seqs follow arrival.
-        unique = list({job.delivery_id: job for job in batch[::-1]}.values())[::-1]
-        now = time.time()
-        params = (
-            [j.delivery_id for j in unique],
-            [j.event for j in unique],
-            [j.action for j in unique],
-            [j.installation_id for j in unique],
-            [now] * len(unique),
-            [j.payload for j in unique],
-        )
+        params = insert_parameters(batch)
         with self._intake_lock:
             try:
                 rows = self._insert(params)
@@ -151,39 +193,14 @@ class PostgresStore(Conveniences):
                 # its deliveries now read as redeliveries, which is still true.
                 self._intake_conn = None
                 rows = self._insert(params)
-        stored = {row[0] for row in rows}
-        results: list[bool] = []
-        for job in batch:
-            results.append(job.delivery_id in stored)
-            stored.discard(job.delivery_id)
-        return results
+        return inserted(batch, rows)
 
     def _insert(self, params: tuple[list[Any], ...]) -> list[tuple[Any, ...]]:
         if self._intake_conn is None or self._intake_conn.closed:
             self._intake_conn = psycopg.connect(
-                self._url,
-                autocommit=True,
-                connect_timeout=int(self._connect_seconds),
-                options=f"-c synchronous_commit={self._intake_sync}",
+                self._url, **intake_connection_options(self._intake_sync, self._connect_seconds)
             )
-        # Binary parameters (%b): a payload travels as its bytes, not as hex text
-        # that the client escapes and the server parses (a third of the batch's time
-        # for a 7 KB ping). Prepared once, planned once. The trigger of mlbot_jobs
-        # notifies the workers of every replica, once per batch.
-        return self._intake_conn.execute(
-            "WITH new AS ("
-            " INSERT INTO mlbot_deliveries"
-            " (delivery_id, event, action, installation_id, received_at, payload)"
-            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[],"
-            " %b::float8[], %b::bytea[])"
-            " ON CONFLICT (delivery_id) DO NOTHING"
-            " RETURNING seq, delivery_id, received_at),"
-            " queued AS (INSERT INTO mlbot_jobs (seq, next_run_at)"
-            " SELECT seq, received_at FROM new)"
-            " SELECT delivery_id FROM new",
-            params,
-            prepare=True,
-        ).fetchall()
+        return self._intake_conn.execute(INSERT_DELIVERIES, params, prepare=True).fetchall()
 
     # -- workers --------------------------------------------------------------
 
