@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.diff.headline import verdict_line as headline
+from bot.diff.render import baseline_label_of
 from bot.policy.verdict import Check
 
 Conclusion = Literal["success", "failure", "neutral", "action_required"]
@@ -136,13 +138,12 @@ def one_line(text: str, limit: int = TITLE_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def verdict_line(table: str) -> str:
-    """The one-line verdict: the first line of the rendered metric table, as plain text.
-
-    That line is `bot.diff.headline.verdict_line`, in bold.
-    """
-    first = next((line for line in table.splitlines() if line.strip()), "")
-    return one_line(first.lstrip("#").strip().removeprefix("**").removesuffix("**"))
+def verdict_line(model: str, shown: Mapping[str, Any]) -> str:
+    """The one-line verdict the metric table opens with (`bot.diff.headline.verdict_line`),
+    as plain text: built from the same facts, never unescaped from the table's Markdown."""
+    # check_runs renders the table without a policy or a next step: the same facts here.
+    label = baseline_label_of(shown, None)
+    return one_line(headline(model, shown, baseline_label=label, markdown=False))
 
 
 def conclusion_of(
@@ -286,7 +287,7 @@ def report(
         )
     checks = [_check(c) for c in (judged.shown.get("verdict") or {}).get("checks", [])]
     conclusion, failed = conclusion_of(checks, judged.approvals)
-    title = verdict_line(judged.table)
+    title = verdict_line(model, judged.shown)
     notes = list(judged.problems)
     if judged.untrusted is not None:
         # Evidence the bot cannot trust never turns a required check green.

@@ -67,7 +67,27 @@ def reopen(
     decision; triage access (enough to close an issue) is not.
     """
     body = rendering.render(
-        "bot.chatops", "flow_tamper_reopened.md.j2", closer=closer, refused=refused
+        "bot.chatops", "flow_tamper_reopened.md.j2", closer=closer, refused=refused, label=None
     )
     gh.rest("PATCH", f"/repos/{full_name}/issues/{number}", body={"state": "open"})
+    gh.rest("POST", f"/repos/{full_name}/issues/{number}/comments", body={"body": body})
+
+
+def relabel(
+    gh: GitHub,
+    full_name: str,
+    number: int,
+    label: str,
+    who: str,
+    refused: Sequence[tuple[str, Sequence[str]]],
+) -> None:
+    """Put back a label whose removal would lift the freeze, and say why."""
+    body = rendering.render(
+        "bot.chatops",
+        "flow_tamper_reopened.md.j2",
+        closer=who,
+        refused=refused,
+        label=label,
+    )
+    gh.rest("POST", f"/repos/{full_name}/issues/{number}/labels", body={"labels": [label]})
     gh.rest("POST", f"/repos/{full_name}/issues/{number}/comments", body={"body": body})

@@ -330,6 +330,9 @@ def run_history(args: argparse.Namespace) -> int:
         where = f" {e['stage']}" if e["stage"] else ""
         who = f"  by {e['requested_by']}" if e["requested_by"] else ""
         approved = f", approved by {', '.join(e['approved_by'])}" if e["approved_by"] else ""
+        if e.get("claimed_approval_by"):
+            # The CLI's --approved-by: said, never checked; shown so, never as an approval.
+            approved += f", approval claimed by {', '.join(e['claimed_approval_by'])} (unchecked)"
         print(
             f"{e['timestamp']}  {e['event']:<14} {e['version']}{where}  {e['tag']}{who}{approved}"
         )

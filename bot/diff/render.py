@@ -154,7 +154,7 @@ def comment_markdown(
     directions = dict(evaluation.get("directions") or {}) | dict(directions or {})
     production = evaluation.get("production") or None
     candidate = evaluation.get("candidate", {})
-    label = baseline_label or _baseline_label(evaluation, policy)
+    label = baseline_label or baseline_label_of(evaluation, policy)
     counted = gates(evaluation)
     prod_params = (production or {}).get("params")
     context = {
@@ -218,7 +218,8 @@ def comment_markdown(
     return text[:limit]
 
 
-def _baseline_label(evaluation: Mapping[str, Any], policy: Policy | None) -> str:
+def baseline_label_of(evaluation: Mapping[str, Any], policy: Policy | None) -> str:
+    """What the candidate is compared with: the document's `baseline.label`, else the stage."""
     baseline = evaluation.get("baseline")
     if isinstance(baseline, Mapping) and baseline.get("label"):
         return str(baseline["label"])

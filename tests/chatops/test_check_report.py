@@ -62,7 +62,10 @@ GATE = {"accuracy": {"min": 0.9}}
 def test_passing_gates_and_approvals_are_success_and_the_title_is_the_tables_first_line():
     rep = report(judged(0.95, approvals=APPROVED, metrics=GATE))
     assert rep.conclusion == "success"
-    assert rep.title == verdict_line(judged(0.95, metrics=GATE).table)
+    passing = judged(0.95, metrics=GATE)
+    assert rep.title == verdict_line("cancer", passing.shown)
+    # The same line the table opens with (in bold there).
+    assert passing.table.splitlines()[0] == f"**{rep.title}**"
     assert "cancer" in rep.title and "`" not in rep.title and "\n" not in rep.title
     assert "| accuracy |" in rep.summary  # the comment's own metric table
 
@@ -158,3 +161,16 @@ def test_annotations_point_at_the_gates_line_and_the_metrics_file():
 def test_only_this_bots_names_map_to_models():
     assert model_of("mlbot / cancer") == "cancer"
     assert model_of("mlbot") is None and model_of("ci / cancer") is None
+
+
+def test_the_title_is_the_headline_in_plain_text_not_unescaped_markdown():
+    # The evaluation names its baseline; Markdown escaping in the table must not reach the title.
+    base = judged(0.95, metrics=GATE)
+    shown = {**base.shown, "baseline": {"label": "staging & <canary>"}}
+    table = comment_markdown("cancer", shown)
+    rep = report(Judged("cancer", "a" * 40, shown, table, approvals=APPROVED))
+    assert "staging &amp;" in table  # the comment escapes it, as Markdown must
+    assert (
+        rep.title
+        == "✅ cancer v1.2.0 passes 1/1 gate (nothing in staging & <canary> yet: thresholds only)"
+    )

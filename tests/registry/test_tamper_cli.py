@@ -238,3 +238,10 @@ def test_a_registration_by_the_ci_declares_only_its_own_tag(repo) -> None:
     )
     (finding,) = judge(forged, bot_login=BOT, rules=ci, files=files)
     assert "`churn#production#9`" in finding.why, finding.why
+
+
+def test_the_history_shows_a_cli_claim_as_unchecked_never_as_an_approval(repo) -> None:
+    version = promoted(repo)
+    history = repo.ok("registry", "history", "churn").out
+    line = next(x for x in history.splitlines() if f"{version} staging" in x)
+    assert "approval claimed by bob (unchecked)" in line and "approved by" not in line, line

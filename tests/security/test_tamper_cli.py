@@ -247,3 +247,58 @@ def test_a_tamper_report_closed_by_someone_who_is_not_a_code_owner_is_reopened(
     world.sim.set_issue_state(world.repo, issue.number, "closed", user="bob")
     world.settle()
     assert [i for i in tamper_issues(world) if i.state == "open"] == []
+
+
+def test_a_tamper_label_removed_by_someone_who_is_not_a_code_owner_is_put_back(
+    world: World,
+) -> None:
+    from tests.simulator.helpers import http
+
+    world.sim.user("tess")
+    world.sim.add_collaborator(world.repo, "tess", "triage")
+    hand_edit(world, author="carol")
+    world.settle()
+    (issue,) = tamper_issues(world)
+    with http(world.sim, "tess") as client:
+        gone = client.delete(f"/repos/{world.repo}/issues/{issue.number}/labels/mlbot:tamper")
+    assert gone.status_code == 200, gone.text
+    world.settle()
+    (still,) = tamper_issues(world)
+    assert still.number == issue.number and "mlbot:tamper" in still.labels
+    said = world.bot_comments(issue.number)[-1]
+    assert "`mlbot:tamper` restored" in said and "`tess` is not one" in said, said
+
+
+def test_a_force_push_that_drops_mlbots_registry_commits_is_reported(
+    world: World, tmp_path: Path
+) -> None:
+    incident = world.issue()
+    world.comment(incident, "/rollback cancer because incident", user="bob")
+    world.settle()
+    assert world.live()["production"] == "v1.0.0"
+    root = checkout(world, tmp_path)
+    git(root, "reset", "-q", "--hard", "HEAD~1")  # before the rollback: v1.1.0 again
+    (root / "notes.txt").write_text("nothing to see\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notes")
+    world.sim.push_git(world.repo, root, "main", pusher="carol", force=True)
+    world.settle()
+    assert world.live()["production"] == "v1.1.0"
+    (issue,) = tamper_issues(world)
+    body = issue.body or ""
+    assert "force-push by `carol`" in body and STAGES in body, body
+
+
+def test_an_allowed_cli_promotion_during_a_freeze_is_reported(world: World, tmp_path: Path) -> None:
+    allow_cli_in_staging(world)
+    incident = world.issue()
+    world.comment(incident, "/freeze cancer staging because bad data", user="bob")
+    world.settle()
+    root = checkout(world, tmp_path)
+    cli_promote(root, "v1.1.0", "staging")
+    world.sim.push_git(world.repo, root, "main", pusher="alice")
+    world.settle()
+    (frozen,) = [i.number for i in world.sim.issues(world.repo) if "mlbot:incident" in i.labels]
+    (issue,) = tamper_issues(world)
+    body = issue.body or ""
+    assert f"frozen by #{frozen}" in body and "a freeze holds for the CLI too" in body, body

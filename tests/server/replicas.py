@@ -161,6 +161,31 @@ def serve(
     return BotProcess(argv, env, ROOT, start_seconds=180, output=log)
 
 
+def serve_many(
+    world: ModelsWorld, database: str, logs: Path, count: int, **settings: str | float | int
+) -> list[BotProcess]:
+    """`count` replicas started at once (logs `replica-<n>.log` in `logs`); if one fails to
+    start, the others are stopped too."""
+    with ThreadPoolExecutor(count) as starting:
+        futures = [
+            starting.submit(serve, world, database, logs / f"replica-{n}.log", **settings)
+            for n in range(count)
+        ]
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        for f in futures:
+            if f.exception() is None:
+                f.result().stop()
+        raise failed[0]
+    return [f.result() for f in futures]
+
+
+def stop_all(replicas: list[BotProcess]) -> None:
+    for r in replicas:
+        if r.proc.poll() is None:
+            r.stop()
+
+
 @dataclass
 class Answer:
     guid: str

@@ -10,7 +10,6 @@ description.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -91,7 +90,14 @@ def test_two_serve_replicas_recovering_at_once_have_each_missed_delivery_redeliv
     (`mlbot serve`, on one PostgreSQL) start together and check every second. GitHub is
     asked once per missed delivery, across both, and each is handled once: every command
     among them gets one reply."""
-    from tests.server.replicas import MODELS, balancer, models_world, serve, settle
+    from tests.server.replicas import (
+        MODELS,
+        balancer,
+        models_world,
+        serve_many,
+        settle,
+        stop_all,
+    )
     from tests.server.replicas import REPO as MODELS_REPO
     from tests.server.replicas import SECRET as REPLICAS_SECRET
 
@@ -112,15 +118,7 @@ def test_two_serve_replicas_recovering_at_once_have_each_missed_delivery_redeliv
         assert len(missed) == 50
         assert {d.status for d in sim.webhooks.attempts()} == {502}
 
-        with ThreadPoolExecutor(2) as starting:
-            replicas = list(
-                starting.map(
-                    lambda n: serve(
-                        world, postgres_url, tmp_path / f"replica-{n}.log", recovery_seconds=1
-                    ),
-                    range(2),
-                )
-            )
+        replicas = serve_many(world, postgres_url, tmp_path, 2, recovery_seconds=1)
         try:
             for r in replicas:
                 front.add(r.url)
@@ -133,8 +131,7 @@ def test_two_serve_replicas_recovering_at_once_have_each_missed_delivery_redeliv
             time.sleep(2.5)  # more checks on both: nothing is asked for twice
             counted = sum(recovered(r.url) for r in replicas)
         finally:
-            for r in replicas:
-                r.stop()
+            stop_all(replicas)
 
     redeliveries = [d for d in sim.webhooks.attempts() if d.redelivery]
     assert sorted(d.id for d in redeliveries) == sorted(missed)  # each once, across both
