@@ -126,7 +126,8 @@ def complete_all(
     """Re-check every pending command here; complete, refuse or expire each one.
 
     Returns one summary per pending command: its text, requester, and what happened
-    (completed, waiting, refused, expired, edited) with the reply's URL.
+    (completed, waiting, refused, expired, edited) with the reply's URL; one still
+    waiting has its approval report too (`approvals`: who counted, who did not and why).
     """
     found = find(rc, number, default_branch, is_pull=is_pull, delivery_id=delivery_id)
     if not found:
@@ -149,8 +150,11 @@ def complete_all(
             reply, state = _complete(rc, req, item, head, is_pull, last_attempt)
             if reply is not None and reply.kind != "pending":
                 summary["urls"] = replies.post(rc, req, reply)
-            if reply is not None and reply.kind == "pending" and is_pull:
-                replies.post(rc, req, report(reply, head), key=replies.report_key(req.key))
+            if reply is not None and reply.kind == "pending":
+                said = report(reply, head)
+                summary["approvals"] = said.context  # what an /approve reply says of it
+                if is_pull:  # on an issue, the /approve comment's own reply says it
+                    replies.post(rc, req, said, key=replies.report_key(req.key))
             elif reported and state != "waiting":
                 ended = replies.Reply("info", "approvals", {"state": state})
                 replies.post(rc, req, ended, key=replies.report_key(req.key), edit_only=True)

@@ -62,3 +62,35 @@ def test_a_reason_the_report_does_not_know_is_said_as_the_rules_put_it() -> None
     reply = Reply("pending", "pending", {"discarded": ("someone did something new",)})
     (said,) = pending.report(reply, HEAD).context["discarded"]
     assert said == {"who": None, "why": "someone did something new", "sha": None}
+
+
+def test_an_approve_reply_says_why_for_waiting_commands_only() -> None:
+    from bot.commands.replies import render
+
+    waiting = {
+        "command": "/rollback cancer because latency",
+        "requester": "bob",
+        "state": "waiting",
+        "approvals": {
+            "approvers": [],
+            "discarded": [{"who": "bob", "why": "requester", "sha": None}],
+            "owners": ["alice", "bob"],
+            "path": "registry/cancer/",
+            "head": "-",
+        },
+    }
+    done = {"command": "/promote", "requester": "carol", "state": "completed"}
+    body = render(
+        "approve",
+        icon="ℹ️",
+        command="/approve",
+        approver="bob",
+        cancel=False,
+        counts=True,
+        owners=["alice", "bob"],
+        results=[waiting, done],
+    )
+    assert (
+        "\n  - `bob`'s approval does not count: `bob` is the requester, and the policy does "
+        "not let the requester approve.\n- `/promote` by @carol: **completed**"
+    ) in body, body

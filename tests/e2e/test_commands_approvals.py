@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import World
-from tests.security.attacks import outside_code
+from tests.e2e.conftest import MLBOT_YML, World
+from tests.security.attacks import outside_code, replies_to
 from tests.security.test_mentions import MENTION
 
 STATUS = re.compile(r"<!-- mlbot:reply approvals-(?P<key>\d+\.\d+) part 1")
@@ -97,3 +97,22 @@ def test_an_owners_approval_that_completes_the_command_posts_no_report(world: Wo
     world.settle()
     assert world.live()["production"] == "v1.2.0"
     assert statuses(world, pr, cid) == []
+
+
+def test_an_approve_that_does_not_count_on_an_issue_is_told_why(world: World) -> None:
+    strict = MLBOT_YML.replace(
+        "overrides:\n", "overrides:\n  rollback:\n    allow_self_approval: false\n"
+    )
+    world.sim.push(world.repo, "main", {".github/mlbot.yml": strict}, author="alice")
+    issue = world.issue()
+    cid = world.comment(issue, "/rollback cancer because latency", user="bob")
+    world.settle()
+    (pending,) = replies_to(world, issue, cid)
+    assert "Waiting for approval" in pending, pending
+    approve = world.comment(issue, "/approve", user="bob")  # an owner, but the requester
+    world.settle()
+    (reply,) = replies_to(world, issue, approve)
+    assert "**waiting**" in reply, reply
+    assert "`bob`'s approval does not count: `bob` is the requester" in reply, reply
+    assert replies_to(world, issue, cid) == [pending]
+    assert world.live()["production"] == "v1.1.0"
