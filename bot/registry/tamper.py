@@ -61,6 +61,11 @@ class PushedCommit:
             p for p in (*self.added, *self.modified, *self.removed) if p.startswith("registry/")
         )
 
+    def by_mlbot(self, bot_login: str) -> bool:
+        """Made by mlbot: GitHub verified it and maps its author to the App's account
+        (the one identity a commit's author field cannot fake)."""
+        return self.verified and (self.author_login or "").lower() == bot_login.lower()
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -144,8 +149,7 @@ def judge(
     paths = commit.registry_paths
     if not paths:
         return []
-    login = (commit.author_login or "").lower()
-    if commit.verified and login == bot_login.lower():
+    if commit.by_mlbot(bot_login):
         return []
     rules = rules or {}
     by_model: dict[str, list[str]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.e2e.conftest import BOT
 from tests.security.attacks import World, replies_to
 
 STAGES = "registry/cancer/stages.yaml"
@@ -51,10 +52,18 @@ def test_a_commit_whose_author_field_claims_to_be_mlbot_is_reported(world: World
 
 def test_mlbots_own_writes_are_not_reported(world: World) -> None:
     issue = world.issue()
+    first = len(world.sim.requests)
     world.comment(issue, "/rollback cancer because incident", user="bob")
     world.settle()
     assert world.live()["production"] == "v1.0.0"
     assert tamper_issues(world) == []
+    # Judging the push of mlbot's own commit asks GitHub who made it and nothing else:
+    # no policy, CODEOWNERS or tree is read for a commit nobody else could have written.
+    sent = [r for r in world.sim.requests[first:] if r.login == BOT]
+    moved = next(i for i, r in enumerate(sent) if r.operation_id == "git/update-ref")
+    reads = [r.operation_id for r in sent[moved + 1 :] if r.method == "GET"]
+    assert reads.count("repos/get-commit") == 1, reads
+    assert not {"git/get-tree", "git/get-blob", "repos/get-content"} & set(reads), reads
 
 
 def test_a_pr_that_edits_the_registry_by_hand_fails_the_models_check(world: World) -> None:

@@ -97,6 +97,8 @@ def on_push(event: PushEvent, ctx: JobContext) -> None:
             message=str(git.get("message") or ""),
             pusher=pusher,
         )
+        if commit.by_mlbot(rc.bot_login):
+            continue  # mlbot's own write: no policy, CODEOWNERS or tree to read for it
         models = tamper.models_of(commit.registry_paths)
         rules = {m: _rules(start, m) for m in models}
         parents = [p["sha"] for p in data.get("parents") or []]
