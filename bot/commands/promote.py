@@ -179,7 +179,8 @@ def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
 def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply | None:
     """Check everything, then write; `completing`: a pending promotion re-tried on an event.
 
-    When completing, None means "still only waiting for approvals" (nothing to say).
+    When completing, None means nothing to say: the command is still only waiting for
+    approvals, or another event completed it first (the version is already live there).
     """
     prefetch(rc, req, args.model)
     pre = gated.preamble(rc, req, args.model, USAGE)

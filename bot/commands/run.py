@@ -36,7 +36,8 @@ def execute(
     completing: bool = False,
     last_attempt: bool = False,
 ) -> Reply | None:
-    """Parse and handle one command; None: a pending command is still waiting."""
+    """Parse and handle one command; None: nothing to reply (a pending command still
+    waiting, or completed by another event first)."""
     before = len(rc.written)
     try:
         args = command.parse(req.invocation.args)
