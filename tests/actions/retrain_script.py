@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.actions.layout import ROOT
+from tests.actions.runner import run_bash_step
 
 SCRIPT = ROOT / "actions" / "train" / "retrain-pr.sh"
 PR_URL = "https://github.com/acme/models/pull/9"
@@ -79,15 +80,7 @@ def run_retrain_pr(repo: Path, tmp: Path, *, reason: str, actor: str = "alice") 
         "GITHUB_STEP_SUMMARY": str(summary),
         "RUNNER_TEMP": str(temp),
     }
-    proc = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(SCRIPT)],
-        cwd=checkout,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    proc = run_bash_step(SCRIPT, cwd=checkout, env=env, timeout=300)
     branch = "mlbot/retrain/cancer/run-4242"
     pushed = subprocess.run(
         ["git", "--git-dir", str(origin), "diff", "--name-only", "HEAD", branch],

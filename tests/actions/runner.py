@@ -56,6 +56,21 @@ class ActionRun:
         return "\n".join(f"[{s.name}] {s.conclusion}\n{s.stdout}{s.stderr}" for s in self.steps)
 
 
+def run_bash_step(
+    script: Path, *, cwd: Path, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run `script` as the runner runs a `shell: bash` step, its output captured."""
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+
+
 def read_key_values(path: Path) -> dict[str, str]:
     """Parse a `$GITHUB_OUTPUT`/`$GITHUB_ENV` file: `k=v` lines and `k<<DELIM` heredocs."""
     values: dict[str, str] = {}
@@ -232,15 +247,7 @@ def run_action(
         shell = step.get("shell")
         if shell != "bash":
             raise ValueError(f"{name}: composite run steps must say `shell: bash`, got {shell!r}")
-        proc = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=cwd,
-            env=step_env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=900,
-        )
+        proc = run_bash_step(script, cwd=cwd, env=step_env, timeout=900)
         conclusion = "success" if proc.returncode == 0 else "failure"
         records.append(
             StepRecord(name, step_id, conclusion, "", proc.stdout, proc.stderr, proc.returncode)
