@@ -81,3 +81,15 @@ def two_approvals_at_once(
 
 def kinds(replies: list[str]) -> list[str]:
     return [m["kind"] if (m := KEY.match(body)) else "?" for body in replies]
+
+
+def assert_promoted_once(world: World, race: Race, *, if_not_waited: str) -> None:
+    """What the user sees after the race: a pending reply, then one done reply written
+    once and never over, one promotion, v1.2.0 live; and the second completion was seen
+    waiting (`if_not_waited` says what it did instead)."""
+    assert kinds(race.replies) == ["pending", "done"], race.replies
+    assert "Promoted cancer v1.2.0 to production" in race.replies[1]
+    assert race.edited == [], race.edited
+    assert race.promoted == 1
+    assert race.second == "waited", if_not_waited
+    assert world.live()["production"] == "v1.2.0"

@@ -11,10 +11,7 @@ would complete it.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from bot.server.app import create_app
 from bot.server.children import DEFAULT_ROUTER
@@ -22,19 +19,8 @@ from bot.server.settings import Settings
 from bot.simulator import Faults
 from tests.e2e.conftest import BOT, SECRET, build_world
 from tests.security.attacks import World
-from tests.security.races import kinds, two_approvals_at_once
-from tests.server import postgres
+from tests.security.races import assert_promoted_once, two_approvals_at_once
 from tests.server.live import live_server
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[postgres.PostgresServer]:
-    if postgres.binaries() is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(postgres.missing_reason() + " (CI must run the PostgreSQL tests)")
-        pytest.skip(postgres.missing_reason())
-    with postgres.running() as server:
-        yield server
 
 
 def waiting_for_lock(url: str, repo: str, name: str) -> Callable[[], bool]:
@@ -57,7 +43,7 @@ def waiting_for_lock(url: str, repo: str, name: str) -> Callable[[], bool]:
 
 
 def test_approvals_on_two_replicas_complete_a_pending_command_once(
-    make_github_sim, tmp_path, registry_template, postgres_server
+    make_github_sim, tmp_path, registry_template, postgres_url
 ) -> None:
     """Checked to fail without the lock: with `once.serialised` reduced to a bare
     `yield`, replica B reaches the held permission read too (`second == "both"`) and
@@ -65,17 +51,21 @@ def test_approvals_on_two_replicas_complete_a_pending_command_once(
     With it, B is seen waiting for the advisory lock on `#command <key>`, then finds
     A's done reply and says nothing.
     """
-    url = postgres_server.create_database()
     faults = Faults()
     worlds = build_world(
-        make_github_sim, tmp_path, registry_template, faults=faults, database=url, workers=1
+        make_github_sim,
+        tmp_path,
+        registry_template,
+        faults=faults,
+        database=postgres_url,
+        workers=1,
     )
     world: World = next(worlds)
     try:
         settings = Settings(
             _env_file=None,
             webhook_secret=SECRET,
-            database=url,
+            database=postgres_url,
             workers=1,
             max_attempts=5,
             retry_base_seconds=0.05,
@@ -106,13 +96,10 @@ def test_approvals_on_two_replicas_complete_a_pending_command_once(
                 pr,
                 cid,
                 second=bob_on_replica_b,
-                waiting=waiting_for_lock(url, world.repo, f"#command {cid}.1"),
+                waiting=waiting_for_lock(postgres_url, world.repo, f"#command {cid}.1"),
             )
-            assert kinds(race.replies) == ["pending", "done"], race.replies
-            assert "Promoted cancer v1.2.0 to production" in race.replies[1]
-            assert race.edited == [], race.edited
-            assert race.promoted == 1
-            assert race.second == "waited", "replica B judged the command A was completing"
-            assert world.live()["production"] == "v1.2.0"
+            assert_promoted_once(
+                world, race, if_not_waited="replica B judged the command A was completing"
+            )
     finally:
         worlds.close()
