@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from tests.security.attacks import World, replies_to
+from tests.security.attacks import World, ask, pending_rollback, refusal, replies_to
 
 
 def test_an_owner_cannot_approve_their_own_pull_request(world: World) -> None:
     pr = world.open_pr(user="alice")  # alice is a code owner and the author
     world.review(pr, user="alice")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production", user="carol")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production", user="carol")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "alice authored the pull request" in reply, reply
 
 
 def test_the_requester_cannot_approve_their_own_promotion(world: World) -> None:
     pr = world.open_pr()
     world.review(pr, user="bob")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production", user="bob")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production", user="bob")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "bob requested the promotion" in reply, reply
 
 
@@ -39,10 +35,8 @@ def test_an_owners_changes_requested_blocks_another_owners_approval(world: World
     pr = world.open_pr()
     world.review(pr, user="alice")
     world.review(pr, user="bob", state="CHANGES_REQUESTED")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "changes requested by code owner" in reply and "bob" in reply, reply
 
 
@@ -79,18 +73,14 @@ def test_an_approve_written_before_the_request_does_not_count(world: World) -> N
 
 
 def test_an_approve_in_a_quote_or_fence_does_not_count(world: World) -> None:
-    issue = world.issue()
-    world.comment(issue, "/rollback cancer because latency", user="carol")
-    world.settle()
+    issue, _ = pending_rollback(world)
     world.comment(issue, "> /approve\n```\n/approve\n```\n<!-- /approve -->", user="alice")
     world.settle()
     assert world.live()["production"] == "v1.1.0"
 
 
 def test_an_approve_edited_into_an_owners_comment_does_not_count(world: World) -> None:
-    issue = world.issue()
-    world.comment(issue, "/rollback cancer because latency", user="carol")
-    world.settle()
+    issue, _ = pending_rollback(world)
     later = world.comment(issue, "Looking.", user="alice")
     world.settle()
     world.sim.advance(2)
@@ -101,12 +91,7 @@ def test_an_approve_edited_into_an_owners_comment_does_not_count(world: World) -
 
 
 def test_a_reader_cannot_roll_back_even_as_a_code_owner_on_paper(world: World) -> None:
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer because i can", user="mallory")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    reply = refusal(world, world.issue(), "/rollback cancer because i can", user="mallory")
     assert "mallory has read access" in reply, reply
 
 

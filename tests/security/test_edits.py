@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.security.attacks import World, history, replies_to, wait_for_next_second
+from tests.security.attacks import (
+    World,
+    history,
+    pending_rollback,
+    replies_to,
+    wait_for_next_second,
+)
 
 
 def test_an_edit_in_the_same_second_does_not_change_what_an_owner_approves(world: World) -> None:
@@ -25,9 +31,7 @@ def test_an_edit_in_the_same_second_does_not_change_what_an_owner_approves(world
 
 
 def test_an_edit_seconds_later_ends_the_wait(world: World) -> None:
-    issue = world.issue()
-    cid = world.comment(issue, "/rollback cancer because latency", user="carol")
-    world.settle()
+    issue, cid = pending_rollback(world)
     world.sim.advance(5)
     world.sim.edit_comment(cid, "/rollback cancer to v1.0.0 because latency", user="carol")
     world.comment(issue, "/approve", user="alice")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.conftest import MLBOT_YML, evaluation
-from tests.security.attacks import World, register_and_promote, replies_to
+from tests.security.attacks import World, ask, push_to_main, register_and_promote
 
 BAD = {"accuracy": 0.5, "roc_auc": 0.6}  # fails the accuracy gate (min 0.9)
 GLOWING = {"accuracy": 0.999, "roc_auc": 0.999}
@@ -36,10 +36,8 @@ def test_a_workflow_the_pr_adds_cannot_upload_the_models_evidence(world: World) 
     )
     upload(world, pr, ".github/workflows/evil.yml", GLOWING)  # newest run, glowing numbers
     world.review(pr, user="alice")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "refused" in reply and "0.5 is below the minimum 0.9" in reply, reply
 
 
@@ -49,28 +47,18 @@ def test_a_pr_that_rewrites_the_models_workflow_is_not_evidence(world: World) ->
         evaluation_doc=evaluation(metrics=GLOWING),
     )
     world.review(pr, user="alice")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "changes .github/workflows/mlbot.yml" in reply, reply
     assert "Merge the workflow change on its own first" in reply
 
 
 def test_a_model_without_a_configured_workflow_gets_a_clear_refusal(world: World) -> None:
-    world.sim.push(
-        world.repo,
-        "main",
-        {".github/mlbot.yml": MLBOT_YML.replace("    workflow: mlbot.yml\n", "")},
-        message="config",
-        author="alice",
-    )
+    push_to_main(world, {".github/mlbot.yml": MLBOT_YML.replace("    workflow: mlbot.yml\n", "")})
     pr = world.open_pr()
     world.review(pr, user="alice")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "models.cancer.workflow is not set" in reply, reply
 
 
@@ -81,8 +69,6 @@ def test_an_evaluation_on_other_holdout_data_is_not_like_for_like(world: World) 
         evaluation_doc=evaluation(production=("v1.3.0", {"accuracy": 0.95})),  # digest b...b
     )
     world.review(pr, user="alice")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert world.live()["production"] == "v1.3.0"
-    (reply,) = replies_to(world, pr, cid)
     assert "not like for like" in reply, reply

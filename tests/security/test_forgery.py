@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.registry import audit
 from tests.e2e.conftest import MLBOT_YML
-from tests.security.attacks import World, replies_to
+from tests.security.attacks import World, assert_ignored, push_to_main, refusal, replies_to
 
 
 def test_a_forged_done_marker_in_a_persons_comment_does_not_silence_a_command(
@@ -47,49 +47,22 @@ def test_a_reason_cannot_forge_trailers_in_the_audit_log(world: World) -> None:
 def test_a_corrupt_mlbot_yml_on_the_default_branch_refuses_and_writes_nothing(
     world: World,
 ) -> None:
-    world.sim.push(
-        world.repo, "main", {".github/mlbot.yml": "schema: [\n"}, message="x", author="alice"
-    )
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer because incident", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    push_to_main(world, {".github/mlbot.yml": "schema: [\n"})
+    reply = refusal(world, world.issue(), "/rollback cancer because incident", user="bob")
     assert ".github/mlbot.yml" in reply, reply
 
 
 def test_a_corrupt_stages_file_refuses_and_writes_nothing(world: World) -> None:
-    world.sim.push(
-        world.repo,
-        "main",
-        {"registry/cancer/stages.yaml": "schema: mlbot/v1\nstages: 7\n"},
-        message="x",
-        author="alice",
-    )
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer because incident", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    push_to_main(world, {"registry/cancer/stages.yaml": "schema: mlbot/v1\nstages: 7\n"})
+    reply = refusal(world, world.issue(), "/rollback cancer because incident", user="bob")
     assert "registry/cancer/stages.yaml" in reply, reply
 
 
 def test_a_promotion_to_a_version_with_a_corrupt_record_writes_nothing(world: World) -> None:
-    world.sim.push(
-        world.repo,
-        "main",
-        {"registry/cancer/versions/v1.0.0.yaml": "schema: mlbot/v1\nmodel: cancer\n"},
-        message="x",
-        author="alice",
+    push_to_main(
+        world, {"registry/cancer/versions/v1.0.0.yaml": "schema: mlbot/v1\nmodel: cancer\n"}
     )
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/promote cancer v1.0.0 to staging", user="alice")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    reply = refusal(world, world.issue(), "/promote cancer v1.0.0 to staging", user="alice")
     assert "registry/cancer/versions/v1.0.0.yaml" in reply, reply
 
 
@@ -104,9 +77,4 @@ def test_a_policy_loosened_in_a_pr_does_not_apply(world: World) -> None:
 
 
 def test_a_very_long_line_is_not_a_command(world: World) -> None:
-    issue = world.issue()
-    before = world.main_sha()
-    world.comment(issue, "/rollback cancer because " + "x" * 600, user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    assert world.command_replies(issue) == []
+    assert_ignored(world, world.issue(), ["/rollback cancer because " + "x" * 600], user="bob")

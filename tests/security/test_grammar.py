@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.security.attacks import World
+from tests.security.attacks import World, assert_ignored
 
 # CommonMark (and GitHub) end a line only at \n, \r\n or \r; Python's str.splitlines also
 # splits at these, which would lift a command out of a quote, a fence or a paragraph.
@@ -10,22 +10,12 @@ NOT_LINE_ENDINGS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", 
 
 
 def test_a_unicode_separator_does_not_lift_a_command_out_of_a_quote(world: World) -> None:
-    issue = world.issue()
-    before = world.main_sha()
-    for sep in NOT_LINE_ENDINGS:  # one comment each
-        world.comment(issue, f"> someone said{sep}/rollback cancer because quoted", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    assert world.command_replies(issue) == []
+    quoted = [f"> someone said{sep}/rollback cancer because quoted" for sep in NOT_LINE_ENDINGS]
+    assert_ignored(world, world.issue(), quoted, user="bob")
 
 
 def test_a_unicode_separator_does_not_lift_a_command_out_of_a_fence(world: World) -> None:
-    issue = world.issue()
-    before = world.main_sha()
-    world.comment(issue, "```\nexample\u2028/rollback cancer\n```", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    assert world.command_replies(issue) == []
+    assert_ignored(world, world.issue(), ["```\nexample\u2028/rollback cancer\n```"], user="bob")
 
 
 HIDDEN = [
@@ -41,13 +31,7 @@ HIDDEN = [
 
 
 def test_commands_in_code_quotes_or_comments_never_run(world: World) -> None:
-    issue = world.issue()
-    before = world.main_sha()
-    for body in HIDDEN:
-        world.comment(issue, body, user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    assert world.command_replies(issue) == []
+    assert_ignored(world, world.issue(), HIDDEN, user="bob")
 
 
 def test_a_crlf_comment_still_runs_each_line(world: World) -> None:
@@ -60,9 +44,4 @@ def test_a_crlf_comment_still_runs_each_line(world: World) -> None:
 def test_a_command_from_a_bot_account_never_runs(world: World) -> None:
     world.sim.user("evil-bot[bot]", type="Bot")
     world.sim.add_collaborator(world.repo, "evil-bot[bot]", "write")
-    issue = world.issue()
-    before = world.main_sha()
-    world.comment(issue, "/rollback cancer because bots", user="evil-bot[bot]")
-    world.settle()
-    assert world.main_sha() == before
-    assert world.command_replies(issue) == []
+    assert_ignored(world, world.issue(), ["/rollback cancer because bots"], user="evil-bot[bot]")

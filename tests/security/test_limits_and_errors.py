@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.simulator import Faults
 from tests.e2e.conftest import evaluation
-from tests.security.attacks import World, answers, replies_to
+from tests.security.attacks import World, answers, comment_delivery, pending_rollback, replies_to
 
 
 def test_commands_past_the_limit_get_one_reply_naming_the_lines_not_run(world: World) -> None:
@@ -37,9 +38,6 @@ def test_a_malformed_evaluation_gets_a_reply_and_the_other_commands_still_run(
 def test_github_failing_on_the_last_attempt_gets_a_reply_naming_the_delivery(
     make_world,
 ) -> None:
-    from bot.simulator import Faults
-    from tests.security.attacks import comment_delivery
-
     faults = Faults(rate=0.0, kinds=("error",), only_paths=("/orgs/acme/teams",))
     world: World = make_world(faults=faults, max_attempts=1)
     issue = world.issue()
@@ -77,13 +75,9 @@ def test_concurrent_approvals_produce_exactly_one_promoted_reply(make_world) -> 
 def test_github_failing_while_approve_completes_a_command_gets_a_retry(
     make_world,
 ) -> None:
-    from bot.simulator import Faults
-
     faults = Faults(rate=0.0, kinds=("error",), only_paths=("/repos/acme/models/git/",))
     world: World = make_world(faults=faults, max_attempts=3)
-    issue = world.issue()
-    rollback = world.comment(issue, "/rollback cancer because latency", user="carol")
-    world.settle()
+    issue, rollback = pending_rollback(world)
     assert world.live()["production"] == "v1.1.0"
     # The next git calls, made while /approve completes the rollback: more failures than
     # the client retries itself, so the job fails this attempt.

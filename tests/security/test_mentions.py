@@ -10,6 +10,13 @@ MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][\w-]*(?:/[\w-]+)?")
 LINK = re.compile(r"(?<![\w`&])#\d+\b")
 
 
+def assert_mentions_and_links_nobody(reply: str, *, author: str, issue: int) -> None:
+    """Outside code the reply mentions no one but `author` and links no issue but `issue`."""
+    visible = outside_code(reply).replace(f"@{author}", "")
+    assert not MENTION.search(visible), reply
+    assert not LINK.search(visible.replace(f"#{issue}", "")), reply
+
+
 ECHOED = [
     "/promote @acme/ml-leads",
     "/rollback cancer to @alice",
@@ -31,9 +38,7 @@ def test_usage_replies_do_not_mention_or_link_what_the_user_wrote(world: World) 
     replies = world.command_replies(issue)
     assert len(replies) == len(ECHOED)
     for reply in replies:
-        visible = outside_code(reply).replace("@mallory", "")
-        assert not MENTION.search(visible), reply
-        assert not LINK.search(visible.replace(f"#{issue}", "")), reply
+        assert_mentions_and_links_nobody(reply, author="mallory", issue=issue)
 
 
 def test_a_rollback_reason_does_not_mention_anyone(world: World) -> None:
@@ -42,9 +47,7 @@ def test_a_rollback_reason_does_not_mention_anyone(world: World) -> None:
     world.settle()
     reply = world.last_reply(issue)
     assert "Rolled back" in reply
-    visible = outside_code(reply).replace("@bob", "")
-    assert not MENTION.search(visible), reply
-    assert not LINK.search(visible.replace(f"#{issue}", "")), reply
+    assert_mentions_and_links_nobody(reply, author="bob", issue=issue)
 
 
 def test_backticks_in_a_word_cannot_close_the_code_span(world: World) -> None:

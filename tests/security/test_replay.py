@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.security.attacks import World, comment_delivery, replay, replies_to
+from tests.security.attacks import (
+    World,
+    comment_delivery,
+    deliveries,
+    pending_rollback,
+    replay,
+    replies_to,
+)
 
 
 def test_a_replayed_rollback_under_a_new_delivery_id_does_not_flip_production_back(
@@ -54,9 +61,7 @@ def test_a_redelivery_with_the_same_id_after_the_reply_changes_nothing(world: Wo
 
 
 def test_a_replayed_pending_command_posts_no_second_pending_reply(world: World) -> None:
-    issue = world.issue()
-    cid = world.comment(issue, "/rollback cancer because latency", user="carol")
-    world.settle()
+    issue, cid = pending_rollback(world)
     for _ in range(3):
         replay(world, comment_delivery(world, cid))
     world.settle()
@@ -69,8 +74,6 @@ def test_a_replayed_pending_command_posts_no_second_pending_reply(world: World) 
 
 
 def test_a_replayed_approval_review_completes_nothing_twice(world: World) -> None:
-    from tests.security.attacks import deliveries
-
     pr = world.open_pr()
     cid = world.comment(pr, "/promote")
     world.settle()

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from tests.security.attacks import World, replies_to
+from tests.security.attacks import World, deprecate, push_to_main, refusal, replies_to
 
 
 def test_rollback_to_a_version_never_in_production_is_refused_with_the_promote_fix(
     world: World,
 ) -> None:
     # v1.2.0 has only been in staging: "rolling back" to it is a promotion in disguise.
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer to v1.2.0 because trust me", user="bob")
-    world.settle()
-    assert world.main_sha() == before
+    reply = refusal(world, world.issue(), "/rollback cancer to v1.2.0 because trust me", user="bob")
     assert world.live()["production"] == "v1.1.0"
-    (reply,) = replies_to(world, issue, cid)
     assert "was never live in production" in reply, reply
     assert "/promote cancer v1.2.0 to production" in reply
 
 
 def test_rollback_to_a_deprecated_version_is_refused(world: World) -> None:
-    from tests.security.attacks import deprecate
-
     deprecate(world, "v1.0.0")
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer to v1.0.0", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    reply = refusal(world, world.issue(), "/rollback cancer to v1.0.0", user="bob")
     assert "deprecated" in reply, reply
 
 
@@ -68,18 +56,9 @@ def test_a_later_rollback_of_a_stage_someone_else_changed_changes_nothing(world:
 
 
 def test_rollback_to_a_corrupt_version_record_refuses_naming_the_file(world: World) -> None:
-    world.sim.push(
-        world.repo,
-        "main",
-        {"registry/cancer/versions/v1.0.0.yaml": "schema: mlbot/v1\nmodel: [unclosed\n"},
-        message="oops",
-        author="alice",
+    push_to_main(
+        world, {"registry/cancer/versions/v1.0.0.yaml": "schema: mlbot/v1\nmodel: [unclosed\n"}
     )
-    issue = world.issue()
-    before = world.main_sha()
-    cid = world.comment(issue, "/rollback cancer because incident", user="bob")
-    world.settle()
-    assert world.main_sha() == before
-    (reply,) = replies_to(world, issue, cid)
+    reply = refusal(world, world.issue(), "/rollback cancer because incident", user="bob")
     assert "registry/cancer/versions/v1.0.0.yaml" in reply, reply
     assert world.live()["production"] == "v1.1.0"

@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import BOT
-from tests.security.attacks import World, replies_to
-
-STAGES = "registry/cancer/stages.yaml"
-
-
-def tamper_issues(world: World) -> list:
-    return [
-        i for i in world.sim.issues(world.repo) if i.pull is None and "mlbot:tamper" in i.labels
-    ]
-
-
-def hand_edit(world: World, **author) -> str:
-    """Point production at v1.2.0 by editing stages.yaml and pushing it to main."""
-    text = world.git("show", f"main:{STAGES}").replace("version: v1.1.0", "version: v1.2.0", 1)
-    return world.sim.push(world.repo, "main", {STAGES: text}, message="hotfix", **author)
+from tests.security.attacks import (
+    STAGES,
+    World,
+    ask,
+    hand_edit,
+    replies_to,
+    tamper_issues,
+    tamper_report,
+)
 
 
 def test_a_hand_edit_of_stages_yaml_is_reported_and_freezes_promotions(world: World) -> None:
     sha = hand_edit(world, author="alice")
     world.settle()
-    (issue,) = tamper_issues(world)
+    issue = tamper_report(world)
     body = issue.body or ""
     assert sha in body and "`alice`" in body and STAGES in body, body
     assert "model:cancer" in issue.labels
 
     pr = world.open_pr()
     world.review(pr, user="bob")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
-    (reply,) = replies_to(world, pr, cid)
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert "tamper" in reply and f"#{issue.number}" in reply, reply
 
     rollback = world.issue()
@@ -46,8 +38,7 @@ def test_a_commit_whose_author_field_claims_to_be_mlbot_is_reported(world: World
         world, author="carol", author_name="mlbot[bot]", author_email="bot@mlbot.invalid"
     )
     world.settle()
-    (issue,) = tamper_issues(world)
-    assert sha in (issue.body or "")
+    assert sha in (tamper_report(world).body or "")
 
 
 def test_mlbots_own_writes_are_not_reported(world: World) -> None:

@@ -14,9 +14,18 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main as mlbot
+from bot.simulator.state import Issue
 from tests.e2e.conftest import MLBOT_YML
-from tests.security.attacks import World, replies_to
-from tests.security.test_tamper import STAGES, hand_edit, tamper_issues
+from tests.security.attacks import (
+    STAGES,
+    World,
+    ask,
+    hand_edit,
+    push_to_main,
+    tamper_issues,
+    tamper_report,
+)
+from tests.simulator.helpers import http
 
 OPEN_STAGING = MLBOT_YML.replace(
     "overrides:\n  promotion:\n",
@@ -27,7 +36,7 @@ OPEN_STAGING = MLBOT_YML.replace(
 def allow_cli_in_staging(world: World) -> None:
     """The repository's owners opt staging into CLI promotions (an ordinary commit)."""
     assert OPEN_STAGING != MLBOT_YML
-    world.sim.push(world.repo, "main", {".github/mlbot.yml": OPEN_STAGING}, author="alice")
+    push_to_main(world, {".github/mlbot.yml": OPEN_STAGING})
     world.settle()
 
 
@@ -64,14 +73,28 @@ def cli_promote(root: Path, version: str, stage: str) -> None:
     assert code == 0
 
 
+def cli_promoted(world: World, tmp_path: Path, version: str, stage: str) -> Path:
+    """A code owner's clone of main in which `mlbot registry promote` moved `version` to
+    `stage`, claiming bob's approval."""
+    root = checkout(world, tmp_path)
+    cli_promote(root, version, stage)
+    return root
+
+
+def pushed(
+    world: World, root: Path, *, pusher: str, force: bool = False, timeout: float = 60.0
+) -> str:
+    """The clone's main pushed to GitHub by `pusher` and judged by the bot: the sha pushed."""
+    sha = world.sim.push_git(world.repo, root, "main", pusher=pusher, force=force)
+    world.settle(timeout=timeout)
+    return sha
+
+
 def test_a_pushed_cli_promotion_into_an_opted_in_stage_is_not_reported(
     world: World, tmp_path: Path
 ) -> None:
     allow_cli_in_staging(world)
-    root = checkout(world, tmp_path)
-    cli_promote(root, "v1.1.0", "staging")
-    world.sim.push_git(world.repo, root, "main", pusher="alice")
-    world.settle()
+    pushed(world, cli_promoted(world, tmp_path, "v1.1.0", "staging"), pusher="alice")
     assert tamper_issues(world) == []
     assert world.live()["staging"] == "v1.1.0"
     # The audit log keeps the CLI's approval as a claim, never as an approval.
@@ -83,12 +106,8 @@ def test_a_pushed_cli_promotion_into_a_stage_not_opted_in_is_reported(
     world: World, tmp_path: Path
 ) -> None:
     allow_cli_in_staging(world)
-    root = checkout(world, tmp_path)
-    cli_promote(root, "v1.2.0", "production")
-    sha = world.sim.push_git(world.repo, root, "main", pusher="alice")
-    world.settle()
-    (issue,) = tamper_issues(world)
-    body = issue.body or ""
+    sha = pushed(world, cli_promoted(world, tmp_path, "v1.2.0", "production"), pusher="alice")
+    body = tamper_report(world).body or ""
     assert sha in body and "`promotion.production.allow_cli`" in body, body
 
 
@@ -96,11 +115,8 @@ def test_a_cli_promotion_pushed_by_a_writer_who_is_not_a_code_owner_is_reported(
     world: World, tmp_path: Path
 ) -> None:
     allow_cli_in_staging(world)
-    root = checkout(world, tmp_path)
-    cli_promote(root, "v1.1.0", "staging")
-    world.sim.push_git(world.repo, root, "main", pusher="carol")
-    world.settle()
-    (issue,) = tamper_issues(world)
+    pushed(world, cli_promoted(world, tmp_path, "v1.1.0", "staging"), pusher="carol")
+    issue = tamper_report(world)
     assert "pushed by `carol`" in (issue.body or ""), issue.body
 
 
@@ -133,23 +149,19 @@ def test_a_forged_cli_promotion_that_changes_more_is_reported(
     world: World, tmp_path: Path, edit, said: str
 ) -> None:
     allow_cli_in_staging(world)
-    root = checkout(world, tmp_path)
-    cli_promote(root, "v1.1.0", "staging")
+    root = cli_promoted(world, tmp_path, "v1.1.0", "staging")
     forge(root, edit)
     assert "registry: promote cancer v1.1.0 to staging" in git(root, "log", "-1", "--format=%s")
-    sha = world.sim.push_git(world.repo, root, "main", pusher="alice")
-    world.settle()
-    (issue,) = tamper_issues(world)
-    body = issue.body or ""
+    sha = pushed(world, root, pusher="alice")
+    body = tamper_report(world).body or ""
     assert sha in body and said in body, body
 
 
 def test_a_corrupt_stages_yaml_is_reported_with_the_parse_error(world: World) -> None:
     allow_cli_in_staging(world)
-    sha = world.sim.push(world.repo, "main", {STAGES: "stages: [oops\n"}, author="alice")
+    sha = push_to_main(world, {STAGES: "stages: [oops\n"})
     world.settle()
-    (issue,) = tamper_issues(world)
-    body = issue.body or ""
+    body = tamper_report(world).body or ""
     assert sha in body and "is not valid YAML" in body, body
 
 
@@ -161,9 +173,8 @@ def test_a_policy_opened_in_the_same_push_does_not_admit_its_own_promotion(
     (root / ".github/mlbot.yml").write_text(OPEN_STAGING)
     git(root, "commit", "-qam", "allow the CLI in staging")
     cli_promote(root, "v1.1.0", "staging")
-    world.sim.push_git(world.repo, root, "main", pusher="alice")
-    world.settle()
-    (issue,) = tamper_issues(world)
+    pushed(world, root, pusher="alice")
+    issue = tamper_report(world)
     assert "`promotion.staging.allow_cli`" in (issue.body or ""), issue.body
 
 
@@ -200,10 +211,8 @@ def many_commits(root: Path, count: int, *, hand_edit_at: int) -> None:
 def test_a_hand_edit_among_25_pushed_commits_is_reported(world: World, tmp_path: Path) -> None:
     root = checkout(world, tmp_path)
     many_commits(root, 25, hand_edit_at=0)
-    world.sim.push_git(world.repo, root, "main", pusher="carol")
-    world.settle()
-    (issue,) = tamper_issues(world)
-    assert STAGES in (issue.body or "")
+    pushed(world, root, pusher="carol")
+    assert STAGES in (tamper_report(world).body or "")
 
 
 @pytest.mark.parametrize("at", [0, 2100], ids=["oldest", "newest"])
@@ -213,34 +222,37 @@ def test_a_hand_edit_beyond_what_the_push_payload_lists_is_reported(
     # GitHub's payload lists at most 2048 commits; this push brings 2101.
     root = checkout(world, tmp_path)
     many_commits(root, 2101, hand_edit_at=at)
-    world.sim.push_git(world.repo, root, "main", pusher="carol")
-    world.settle(timeout=240)
+    pushed(world, root, pusher="carol", timeout=240)
     (push,) = [d for d in world.sim.webhooks.deliveries if d.event == "push"]
     assert len(push.payload["commits"]) == 2048
-    (issue,) = tamper_issues(world)
+    issue = tamper_report(world)
     assert STAGES in (issue.body or ""), issue.body
+
+
+def tamper_report_and_a_triager(world: World) -> Issue:
+    """The tamper report carol's hand edit opened, and tess, who may triage issues but owns
+    no code."""
+    world.sim.user("tess")
+    world.sim.add_collaborator(world.repo, "tess", "triage")
+    hand_edit(world, author="carol")
+    world.settle()
+    return tamper_report(world)
 
 
 def test_a_tamper_report_closed_by_someone_who_is_not_a_code_owner_is_reopened(
     world: World,
 ) -> None:
-    world.sim.user("tess")
-    world.sim.add_collaborator(world.repo, "tess", "triage")
-    hand_edit(world, author="carol")
-    world.settle()
-    (issue,) = tamper_issues(world)
+    issue = tamper_report_and_a_triager(world)
     world.sim.set_issue_state(world.repo, issue.number, "closed", user="tess")
     world.settle()
-    (still,) = tamper_issues(world)
+    still = tamper_report(world)
     assert still.number == issue.number and still.state == "open"
     said = world.bot_comments(issue.number)[-1]
     assert "`tess` is not one" in said and "`alice`" in said, said
 
     pr = world.open_pr()
     world.review(pr, user="bob")
-    cid = world.comment(pr, "/promote cancer v1.2.0 to production")
-    world.settle()
-    (reply,) = replies_to(world, pr, cid)
+    reply = ask(world, pr, "/promote cancer v1.2.0 to production")
     assert "tamper" in reply and f"#{issue.number}" in reply, reply
 
     # A code owner's close acknowledges it: the freeze lifts.
@@ -252,18 +264,12 @@ def test_a_tamper_report_closed_by_someone_who_is_not_a_code_owner_is_reopened(
 def test_a_tamper_label_removed_by_someone_who_is_not_a_code_owner_is_put_back(
     world: World,
 ) -> None:
-    from tests.simulator.helpers import http
-
-    world.sim.user("tess")
-    world.sim.add_collaborator(world.repo, "tess", "triage")
-    hand_edit(world, author="carol")
-    world.settle()
-    (issue,) = tamper_issues(world)
+    issue = tamper_report_and_a_triager(world)
     with http(world.sim, "tess") as client:
         gone = client.delete(f"/repos/{world.repo}/issues/{issue.number}/labels/mlbot:tamper")
     assert gone.status_code == 200, gone.text
     world.settle()
-    (still,) = tamper_issues(world)
+    still = tamper_report(world)
     assert still.number == issue.number and "mlbot:tamper" in still.labels
     said = world.bot_comments(issue.number)[-1]
     assert "`mlbot:tamper` restored" in said and "`tess` is not one" in said, said
@@ -281,11 +287,9 @@ def test_a_force_push_that_drops_mlbots_registry_commits_is_reported(
     (root / "notes.txt").write_text("nothing to see\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "notes")
-    world.sim.push_git(world.repo, root, "main", pusher="carol", force=True)
-    world.settle()
+    pushed(world, root, pusher="carol", force=True)
     assert world.live()["production"] == "v1.1.0"
-    (issue,) = tamper_issues(world)
-    body = issue.body or ""
+    body = tamper_report(world).body or ""
     assert "force-push by `carol`" in body and STAGES in body, body
 
 
@@ -294,11 +298,7 @@ def test_an_allowed_cli_promotion_during_a_freeze_is_reported(world: World, tmp_
     incident = world.issue()
     world.comment(incident, "/freeze cancer staging because bad data", user="bob")
     world.settle()
-    root = checkout(world, tmp_path)
-    cli_promote(root, "v1.1.0", "staging")
-    world.sim.push_git(world.repo, root, "main", pusher="alice")
-    world.settle()
+    pushed(world, cli_promoted(world, tmp_path, "v1.1.0", "staging"), pusher="alice")
     (frozen,) = [i.number for i in world.sim.issues(world.repo) if "mlbot:incident" in i.labels]
-    (issue,) = tamper_issues(world)
-    body = issue.body or ""
+    body = tamper_report(world).body or ""
     assert f"frozen by #{frozen}" in body and "a freeze holds for the CLI too" in body, body
