@@ -121,7 +121,7 @@ def judge(
     """
     target = report_on or head_sha
     from bot.chatops import checks
-    from bot.chatops.metric_comment import compare_with_registry
+    from bot.chatops.evaluation_view import compare_with_registry
     from bot.diff.render import comment_markdown
     from bot.policy import gates
     from bot.policy.evidence import GateEvidence
