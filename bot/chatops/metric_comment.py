@@ -48,6 +48,7 @@ from bot.chatops.run_evidence import (
 )
 from bot.diff.headline import NextStep, Promoted
 from bot.diff.render import GITHUB_COMMENT_LIMIT, comment_markdown, metric_format
+from bot.github.pulls import PR_EVENTS, from_fork
 from bot.rendering.numbers import plural
 from bot.rendering.split import split_markdown
 
@@ -66,7 +67,6 @@ _MARKER_RE = re.compile(r"\A<!-- mlbot:metrics:(?P<model>[A-Za-z0-9._-]+) part=(
 _PART_RESERVE = 400
 # Workflow runs looked at for `/status` (newest first) before giving up.
 STATUS_RUNS = 10
-PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 FORK_NOTE = (
     "This pull request comes from a fork. Its evaluation ran on the fork's code and is shown "
     "as that run reported it; nothing from the fork ran with the bot's token, and `/promote` "
@@ -344,11 +344,6 @@ def _workflow_models(config: RepoConfig, run: RunInfo) -> list[str]:
     return hits + unnamed
 
 
-def _is_fork(pull: Mapping[str, Any], full_name: str) -> bool:
-    head_repo = (pull.get("head") or {}).get("repo") or {}
-    return str(head_repo.get("full_name") or "").lower() != full_name.lower()
-
-
 def update_for_pr(
     gh: GitHub,
     full_name: str,
@@ -404,7 +399,7 @@ def update_for_pr(
                 model, "skipped", number, reason=f"{model!r} is not a configured model ({known})."
             )
         ]
-    fork = _is_fork(pull, full_name)
+    fork = from_fork(pull, full_name)
     found: dict[str, tuple[RunInfo, RunEvidence]] = {}
     if info is not None:
         wanted = [model] if model else _workflow_models(repo.config, info)
