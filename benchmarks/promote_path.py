@@ -247,10 +247,100 @@ def main() -> int:
     verdict = "met" if ok else "NOT met"
     print(f"targets: calls <= 1.5x minimum, commit <= 1.2 s at 100 ms per call: {verdict}")
     print()
+    rollbacks()
+    print()
     surfaces()
     print()
     budget()
     return 0
+
+
+# /rollback's chain, by data dependencies: the head (beside the permission and the
+# issue's comments) -> the tree and config -> the model's registry commits, stages.yaml
+# and CODEOWNERS -> its tags, the owning team's members and the record of the version to
+# restore -> the write's fresh read of the tags, the tree, the commit, the branch's move.
+# The record could go one round trip earlier, read from stages.yaml alone; the bot picks
+# the version from the model's whole state (tags included) with the function that plans
+# the write, so it waits for the tags: 9 against 8.
+ROLLBACK_MIN_ROUND_TRIPS = 8
+
+
+def one_rollback(tmp: Path, template: Path, parallel: bool) -> tuple[float, int, int]:
+    """(comment -> registry commit s, sequential round trips, requests) of one `/rollback`
+    on an incident issue, at LATENCY per call, after a `/help` there (the App's token
+    and the recovery check are behind it, as in a running bot)."""
+    from bot.chatops import repository
+    from bot.simulator import Faults, GitHubSimulator
+    from tests.e2e.conftest import build_world
+
+    repository.PARALLEL = parallel
+    faults = Faults()
+    started: list[GitHubSimulator] = []
+
+    def make_sim(**kwargs: object) -> GitHubSimulator:
+        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
+        started.append(sim)
+        return sim
+
+    gen = build_world(make_sim, tmp, template, faults=faults)
+    world = next(gen)
+    log = stamp(world)
+    try:
+        issue = world.issue()
+        world.comment(issue, "/help", user="bob")
+        world.settle()
+        before = world.main_sha()
+        faults.latency_per_call = LATENCY
+        first = len(world.sim.requests)
+        t0 = time.perf_counter()
+        world.comment(issue, "/rollback cancer because latency doubled", user="bob")
+        store = world.sim.repo(world.repo).store
+        while store.ref_sha("heads/main") == before:
+            time.sleep(0.002)
+        to_commit = time.perf_counter() - t0
+        while len(world.command_replies(issue)) < 2:
+            time.sleep(0.002)
+        world.settle()
+        faults.latency_per_call = 0.0
+        assert "Rolled back cancer" in world.last_reply(issue), world.last_reply(issue)
+        mine = bot_requests(world, first)
+        moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
+        return to_commit, len(critical_path(log, mine[: moved + 1])), moved + 1
+    finally:
+        repository.PARALLEL = True
+        for _ in gen:
+            pass
+        for sim in started:
+            sim.stop()
+        for sim in started:
+            sim.assert_valid()
+
+
+def rollbacks() -> None:
+    """`/rollback` comment -> registry commit, the reads side by side and one by one."""
+    from tests.e2e.conftest import make_registry_template
+
+    with tempfile.TemporaryDirectory(prefix="mlbot-bench-rollback-") as raw:
+        tmp = Path(raw)
+        template = make_registry_template(tmp / "template.git")
+        found = {}
+        for parallel in (True, False):
+            runs = []
+            for i in range(RUNS):
+                run_dir = tmp / f"run-{parallel}-{i}"
+                run_dir.mkdir()
+                runs.append(one_rollback(run_dir, template, parallel))
+            found[parallel] = runs
+    per_call = f"{LATENCY * 1000:.0f} ms per call"
+    print(f"/rollback comment -> registry commit at {per_call} (median of {RUNS}):")
+    for parallel, runs in found.items():
+        commit = sorted(r[0] for r in runs)[len(runs) // 2]
+        trips = sorted(r[1] for r in runs)[len(runs) // 2]
+        label = "reads side by side" if parallel else "reads one by one"
+        print(
+            f"  {label:>19}: commit {commit:.2f} s; {trips} sequential round trips"
+            f" (minimum {ROLLBACK_MIN_ROUND_TRIPS}), {runs[-1][2]} requests to the commit"
+        )
 
 
 # The /promote's critical path, by data dependencies. The longest chain of reads is the

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chatops.check_report import Judged, Report, check_name, in_progress, model_of, report
+from bot.github.pulls import from_fork
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -121,7 +122,7 @@ def judge(
     """
     target = report_on or head_sha
     from bot.chatops import checks
-    from bot.chatops.metric_comment import compare_with_registry
+    from bot.chatops.evaluation_view import compare_with_registry
     from bot.diff.render import comment_markdown
     from bot.policy import gates
     from bot.policy.evidence import GateEvidence
@@ -173,7 +174,7 @@ def judge(
         GateEvidence(stage=stage, version=version or "the candidate", approvals=approvals),
         stage,
     )
-    untrusted = "the evaluation ran on a fork's code" if _is_fork(pull, rc) else None
+    untrusted = "the evaluation ran on a fork's code" if from_fork(pull, rc.full_name) else None
     return Judged(
         model,
         target,
@@ -199,11 +200,6 @@ def _with_failure(
     ]
     verdict["passed"] = False
     return {**shown, "verdict": verdict}
-
-
-def _is_fork(pull: Mapping[str, Any], rc: RepoContext) -> bool:
-    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
-    return str(head_repo).lower() != rc.full_name.lower()
 
 
 def finish(rc: RepoContext, judged: Judged) -> Report:

@@ -28,6 +28,7 @@ from bot.chatops.run_evidence import (
     workflow_path,
 )
 from bot.errors import UsageError
+from bot.github.pulls import from_fork, head_repository
 from bot.policy.evidence import Approvals
 from bot.policy.verdict import Check
 from bot.rendering import code
@@ -71,8 +72,8 @@ def pull_request(pull: dict[str, Any], full_name: str, default_branch: str) -> l
                 "Reopen it, or run the command on an open pull request or an issue.",
             )
         )
-    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
-    if head_repo.lower() != full_name.lower():
+    head_repo = head_repository(pull)
+    if from_fork(pull, full_name):
         found.append(
             Check(
                 "pull-request",

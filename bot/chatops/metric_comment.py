@@ -14,9 +14,10 @@ count, and an existing comment is always edited rather than a new one
 posted. Past GitHub's 65,536-character limit the text is split into
 numbered parts that each render (`bot.rendering.split`).
 
-The run's artifacts are read by `bot.chatops.run_evidence`, the default
-branch by `bot.chatops.repository`, the chart drawn from
-`bot.chatops.metric_chart`.
+The run's artifacts and pull requests are read by `bot.chatops.run_evidence`,
+the default branch by `bot.chatops.repository`; the evaluation is judged
+against the registry by `bot.chatops.evaluation_view` (as the check runs judge
+it), the chart drawn by `bot.chatops.metric_chart`.
 
 Runs from fork PRs are read as data only (JSON out of a zip, never executed,
 every value escaped); the App comments with its own token, and the comment
@@ -25,7 +26,6 @@ says that the numbers are what the fork's code reported.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -35,11 +35,20 @@ from functools import cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bot.chatops.evaluation_view import compare_with_registry
 from bot.chatops.metric_chart import chart_data, chart_metric, production_history
 from bot.chatops.repository import DefaultBranch
-from bot.chatops.run_evidence import RunEvidence, RunInfo, completed_runs, run_evidence, run_info
+from bot.chatops.run_evidence import (
+    RunEvidence,
+    RunInfo,
+    completed_runs,
+    pulls_of_run,
+    run_evidence,
+    run_info,
+)
 from bot.diff.headline import NextStep, Promoted
 from bot.diff.render import GITHUB_COMMENT_LIMIT, comment_markdown, metric_format
+from bot.github.pulls import PR_EVENTS, from_fork
 from bot.rendering.numbers import plural
 from bot.rendering.split import split_markdown
 
@@ -58,7 +67,6 @@ _MARKER_RE = re.compile(r"\A<!-- mlbot:metrics:(?P<model>[A-Za-z0-9._-]+) part=(
 _PART_RESERVE = 400
 # Workflow runs looked at for `/status` (newest first) before giving up.
 STATUS_RUNS = 10
-PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 FORK_NOTE = (
     "This pull request comes from a fork. Its evaluation ran on the fork's code and is shown "
     "as that run reported it; nothing from the fork ran with the bot's token, and `/promote` "
@@ -78,7 +86,6 @@ class CommentOutcome:
     parts: int = 0
 
 
-# -- pure: markers -------------------------------------------------------------------------------
 def marker(model: str, part: int = 1) -> str:
     return f"{MARKER_PREFIX}{model} part={part} -->"
 
@@ -89,7 +96,6 @@ def parse_marker(body: str | None) -> tuple[str, int] | None:
     return (found["model"], int(found["part"])) if found else None
 
 
-# -- templates -----------------------------------------------------------------------------------
 @cache
 def _env():
     from bot import rendering
@@ -99,101 +105,6 @@ def _env():
 
 def render(name: str, **context: Any) -> str:
     return _env().get_template(name).render(**context)
-
-
-# -- judging a run's evaluation against the registry -------------------------------------------
-def compare_with_registry(
-    evaluation: Mapping[str, Any],
-    state: ModelState | None,
-    policy: Policy | None,
-) -> tuple[dict[str, Any], list[str]]:
-    """The evaluation as the comment shows it, and notes on what was changed and why.
-
-    Production comes from the registry: the run's own measurement is kept
-    when it measured the version live now (same rows, like with like);
-    otherwise the live version's recorded metrics replace it. The verdict
-    is judged again under the default branch's policy.
-    """
-    from bot.policy.evidence import GateEvidence
-    from bot.policy.gates import evaluate_candidate
-
-    out = json.loads(json.dumps(evaluation))  # a deep copy of plain JSON
-    notes: list[str] = []
-    candidate = out.setdefault("candidate", {})
-    if not isinstance(candidate, dict):
-        candidate = out["candidate"] = {}
-    for key in ("params", "lineage"):
-        if key not in candidate and isinstance(out.get(key), dict):
-            candidate[key] = out[key]
-    measured = out.get("production") if isinstance(out.get("production"), dict) else None
-    stage = policy.baseline_stage if policy is not None else "production"
-    live = state.live.get(stage) if state is not None else None
-    version = candidate.get("version")
-    if live is not None and live == version and state is not None and state.stages is not None:
-        # Already promoted: compare with the version it replaced, never with itself.
-        out["promoted"] = {"stage": stage}
-        before = state.stages.stages[stage].previous
-        live = before[0].version if before else None
-    record = None
-    if live is not None and state is not None:
-        try:
-            record = state.record(live)
-        except Exception as exc:  # a broken record must not hide the comment
-            notes.append(f"The record of {stage} {live} could not be read: {exc}")
-    production: dict[str, Any] | None
-    if live is None:
-        production = None
-        if measured:
-            notes.append(
-                f"The run compared with {measured.get('version')}, but nothing is live in "
-                f"{stage} now: only the thresholds apply."
-            )
-    elif measured and measured.get("version") == live:
-        production = dict(measured)
-    else:
-        production = {
-            "version": live,
-            "metrics": dict(record.metrics) if record else {},
-            "slices": {k: v.model_dump() for k, v in record.slices.items()} if record else {},
-        }
-        ran = measured.get("version") if measured else None
-        what = f"{stage.capitalize()} is {live} in the registry"
-        if out.get("promoted"):
-            what = f"{version} replaced {live} in {stage}"
-        notes.append(
-            what
-            + (f", but the run compared with {ran}" if ran else ", which the run did not measure")
-            + f": its column shows {live}'s metrics as recorded at registration."
-        )
-    if production is not None and record is not None:
-        production.setdefault("params", dict(record.params))
-        production.setdefault("lineage", record.lineage.model_dump(exclude_none=True))
-    out["production"] = production
-    if policy is not None:
-        from bot.registry.schema import SliceMetric
-
-        try:
-            slices = {
-                k: SliceMetric.model_validate(v) for k, v in (candidate.get("slices") or {}).items()
-            }
-        except Exception:
-            slices = None
-            notes.append("The run's slice metrics are malformed; slice gates cannot pass.")
-        metrics = candidate.get("metrics") if isinstance(candidate.get("metrics"), dict) else {}
-        verdict = evaluate_candidate(
-            policy,
-            GateEvidence(
-                stage=stage,
-                version=str(candidate.get("version") or "the candidate"),
-                metrics=metrics,
-                baseline_version=live if production else None,
-                baseline_metrics=(production or {}).get("metrics") if production else None,
-                slices=slices,
-            ),
-        )
-        out["verdict"] = verdict.to_json()
-        out["policy"] = policy.name
-    return out, notes
 
 
 def promotion_commit(repo: DefaultBranch, model: str, version: str, stage: str) -> str | None:
@@ -346,7 +257,6 @@ def sticky_parts(model: str, body: str, limit: int = GITHUB_COMMENT_LIMIT) -> li
     return out
 
 
-# -- GitHub I/O ----------------------------------------------------------------------------------
 _locks_guard = threading.Lock()
 _locks: dict[tuple[str, int, str], threading.Lock] = {}
 
@@ -434,15 +344,6 @@ def _workflow_models(config: RepoConfig, run: RunInfo) -> list[str]:
     return hits + unnamed
 
 
-def _pull(gh: GitHub, full_name: str, number: int) -> dict[str, Any]:
-    return gh.rest("GET", f"/repos/{full_name}/pulls/{number}")
-
-
-def _is_fork(pull: Mapping[str, Any], full_name: str) -> bool:
-    head_repo = (pull.get("head") or {}).get("repo") or {}
-    return str(head_repo.get("full_name") or "").lower() != full_name.lower()
-
-
 def update_for_pr(
     gh: GitHub,
     full_name: str,
@@ -465,7 +366,7 @@ def update_for_pr(
     model. Returns one outcome per model looked at; a `skipped` outcome
     carries the reason (closed PR, stale run, no evaluation yet...).
     """
-    pull = pull or _pull(gh, full_name, number)
+    pull = pull or gh.rest("GET", f"/repos/{full_name}/pulls/{number}")
     if pull.get("state") != "open":
         return [CommentOutcome(model, "skipped", number, reason=f"#{number} is not open.")]
     head_sha = str((pull.get("head") or {}).get("sha") or "")
@@ -498,7 +399,7 @@ def update_for_pr(
                 model, "skipped", number, reason=f"{model!r} is not a configured model ({known})."
             )
         ]
-    fork = _is_fork(pull, full_name)
+    fork = from_fork(pull, full_name)
     found: dict[str, tuple[RunInfo, RunEvidence]] = {}
     if info is not None:
         wanted = [model] if model else _workflow_models(repo.config, info)
@@ -544,28 +445,6 @@ def update_for_pr(
     return outcomes
 
 
-def pulls_of_run(gh: GitHub, full_name: str, event: WorkflowRunEvent) -> list[dict[str, Any]]:
-    """The open PRs a run evaluated: from the payload, or (fork heads) by head branch and SHA.
-
-    GitHub leaves `workflow_run.pull_requests` empty when the head is in a
-    fork, so those are found by `owner:branch` and checked against the SHA.
-    """
-    run = event.workflow_run
-    numbers = [p.number for p in run.pull_requests]
-    if numbers:
-        return [_pull(gh, full_name, n) for n in numbers]
-    head_repo = run.head_repository
-    owner = head_repo.owner.login if head_repo and head_repo.owner else None
-    if not owner or not run.head_branch:
-        return []
-    listed = gh.rest(
-        "GET",
-        f"/repos/{full_name}/pulls",
-        {"head": f"{owner}:{run.head_branch}", "state": "open", "per_page": 100},
-    )
-    return [p for p in listed if (p.get("head") or {}).get("sha") == run.head_sha]
-
-
 def update_for_workflow_run(
     gh: GitHub,
     event: WorkflowRunEvent,
@@ -601,13 +480,10 @@ def update_for_workflow_run(
 
 __all__: list[str] = [
     "CommentOutcome",
-    "RunInfo",
-    "chart_data",
     "comment_body",
     "marker",
     "parse_marker",
     "publish",
-    "split_markdown",
     "sticky_parts",
     "update_for_pr",
     "update_for_workflow_run",

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chatops.deployments import environment
+from bot.github.pulls import from_fork
 
 if TYPE_CHECKING:
     from bot.chatops.context import RepoContext
@@ -200,7 +201,7 @@ def _promotion_gates(
     for number in pull_numbers:
         pull = rc.pull(int(number))
         head = (pull.get("head") or {}).get("sha")
-        if head != sha or _is_fork(pull, rc.full_name) or pull.get("state") != "open":
+        if head != sha or from_fork(pull, rc.full_name) or pull.get("state") != "open":
             continue
         approvals = checks.pr_approvals(
             rc.reviews(int(number)),
@@ -217,11 +218,6 @@ def _promotion_gates(
     if verdict.passed:
         return None
     return "; ".join(f"{c.name} ({c.reason.rstrip('.')})" for c in verdict.failed)
-
-
-def _is_fork(pull: Mapping[str, Any], full_name: str) -> bool:
-    head_repo = ((pull.get("head") or {}).get("repo") or {}).get("full_name") or ""
-    return str(head_repo).lower() != full_name.lower()
 
 
 def answer(rc: RepoContext, path: str, env: str, decision: Decision) -> None:

@@ -1,7 +1,8 @@
-"""What a model's workflow run uploaded: evaluation, scan and signature artifacts.
+"""What a model's workflow run uploaded (evaluation, scan and signature artifacts), and
+the pull requests it evaluated.
 
-The metric comment and the promotion checks both read a run's evidence
-here. Artifacts are read as data only (JSON out of a zip, never executed),
+The metric comment, the check runs and the promotion checks all read a run's
+evidence here. Artifacts are read as data only (JSON out of a zip, never executed),
 so a run from a fork PR can be shown without trusting its code.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.github.client import GitHub
+    from bot.webhooks.payloads import WorkflowRunEvent
 
 EVALUATION_ARTIFACT = "mlbot-evaluation-{model}"
 SCAN_ARTIFACT = "mlbot-scan-{model}"
@@ -127,6 +129,28 @@ def completed_runs(gh: GitHub, full_name: str, head_sha: str, limit: int) -> lis
         {"head_sha": head_sha, "status": "completed", "per_page": limit},
     )
     return [run_info(r) for r in data.get("workflow_runs", [])[:limit]]
+
+
+def pulls_of_run(gh: GitHub, full_name: str, event: WorkflowRunEvent) -> list[dict[str, Any]]:
+    """The open PRs a run evaluated: from the payload, or (fork heads) by head branch and SHA.
+
+    GitHub leaves `workflow_run.pull_requests` empty when the head is in a
+    fork, so those are found by `owner:branch` and checked against the SHA.
+    """
+    run = event.workflow_run
+    numbers = [p.number for p in run.pull_requests]
+    if numbers:
+        return [gh.rest("GET", f"/repos/{full_name}/pulls/{n}") for n in numbers]
+    head_repo = run.head_repository
+    owner = head_repo.owner.login if head_repo and head_repo.owner else None
+    if not owner or not run.head_branch:
+        return []
+    listed = gh.rest(
+        "GET",
+        f"/repos/{full_name}/pulls",
+        {"head": f"{owner}:{run.head_branch}", "state": "open", "per_page": 100},
+    )
+    return [p for p in listed if (p.get("head") or {}).get("sha") == run.head_sha]
 
 
 def artifact_ids(gh: GitHub, full_name: str, run_id: int) -> dict[str, int]:

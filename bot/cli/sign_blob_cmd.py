@@ -37,16 +37,16 @@ def read_password() -> bytes | None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.errors import InputError
-    from bot.supply_chain import cosign
     from bot.supply_chain.collect import file_sha256, read_bytes
+    from bot.supply_chain.cosign.signature import parse_digest, sign_digest
     from bot.supply_chain.keys import COSIGN_LABELS, load_private_key, pem_label
 
     data = read_bytes(args.key, "private key")
     label = pem_label(data)
     password = read_password() if label in (*COSIGN_LABELS, "ENCRYPTED PRIVATE KEY") else None
     key = load_private_key(data, password, name=args.key)
-    digest = cosign.parse_digest(file_sha256(args.artifact))
-    signature = cosign.sign_digest(key, digest)
+    digest = parse_digest(file_sha256(args.artifact))
+    signature = sign_digest(key, digest)
     if args.output_signature:
         try:
             Path(args.output_signature).write_text(signature, encoding="ascii")

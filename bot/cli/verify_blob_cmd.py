@@ -48,32 +48,34 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from bot.errors import InputError
-    from bot.supply_chain import cosign
     from bot.supply_chain.collect import file_sha256, read_bytes
+    from bot.supply_chain.cosign import default_trusted_root
+    from bot.supply_chain.cosign.bundle import parse_bundle
+    from bot.supply_chain.cosign.certificate import load_certificate
+    from bot.supply_chain.cosign.signature import decode_signature, parse_digest
+    from bot.supply_chain.cosign.verification import TrustedKey, verify
     from bot.supply_chain.keys import load_public_key
     from bot.supply_chain.policy import CosignIdentity
     from bot.supply_chain.render import signature_text
 
     if (args.artifact is None) == (args.digest is None):
         raise InputError("give the ARTIFACT file or --digest sha256:..., not both")
-    digest = cosign.parse_digest(args.digest or file_sha256(args.artifact))
+    digest = parse_digest(args.digest or file_sha256(args.artifact))
 
     bundle = signature = certificate = None
     if args.bundle:
-        bundle = cosign.parse_bundle(read_bytes(args.bundle, "bundle"), name=args.bundle)
+        bundle = parse_bundle(read_bytes(args.bundle, "bundle"), name=args.bundle)
     else:
-        signature = cosign.decode_signature(
-            read_bytes(args.signature, "signature"), name=args.signature
-        )
+        signature = decode_signature(read_bytes(args.signature, "signature"), name=args.signature)
     if args.certificate:
-        certificate = cosign.load_certificate(read_bytes(args.certificate, "certificate"))
+        certificate = load_certificate(read_bytes(args.certificate, "certificate"))
     keyless = certificate is not None or (bundle is not None and bundle.certificate is not None)
     keys = []
     if args.key:
         if keyless:
             raise InputError("--key is for key-based signatures; this one carries a certificate")
         key = load_public_key(read_bytes(args.key, "public key"), name=args.key)
-        keys.append(cosign.TrustedKey(args.key, key))
+        keys.append(TrustedKey(args.key, key))
     elif not keyless:
         raise InputError("--key is required for a signature made with a key")
     if bool(args.certificate_identity) != bool(args.certificate_oidc_issuer):
@@ -83,16 +85,14 @@ def run(args: argparse.Namespace) -> int:
         identities.append(
             CosignIdentity(subject=args.certificate_identity, issuer=args.certificate_oidc_issuer)
         )
-    verdict = cosign.verify(
+    verdict = verify(
         digest,
         signature,
         keys=keys,
         bundle=bundle,
         certificate=certificate,
         identities=identities,
-        trusted_root=Path(args.trusted_root)
-        if args.trusted_root
-        else cosign.default_trusted_root(),
+        trusted_root=Path(args.trusted_root) if args.trusted_root else default_trusted_root(),
         require_chain=not args.insecure_signature_only,
         require_identity=not args.insecure_signature_only,
     )

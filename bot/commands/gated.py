@@ -26,6 +26,7 @@ from bot.commands import once
 from bot.commands.replies import Reply
 from bot.errors import Conflict, MlbotError
 from bot.policy.verdict import Check
+from bot.registry import schema
 from bot.registry.service import GateRefused, Superseded
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ if TYPE_CHECKING:
     from bot.policy.evidence import Approvals
     from bot.policy.schema import Policy
     from bot.registry.service import Outcome
+    from bot.registry.state import ModelState
+
+
+def read_state(rc: RepoContext, model: str) -> ModelState:
+    """The model's registry state, its log and stages.yaml read side by side (the state
+    alone reads them one after another): the first reads of a command's prefetch."""
+    rc.gather(lambda: rc.registry_log(model), lambda: rc.read([schema.stages_path(model)]))
+    return rc.state(model)
 
 
 @dataclass(frozen=True)

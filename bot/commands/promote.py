@@ -122,15 +122,10 @@ def prefetch(rc: RepoContext, req: Request, model: str | None) -> None:
         if len(named) > PREFETCHED_MODELS:
             return
         rc.gather(
-            *[lambda m=m: model_state(m) for m in named],
+            *[lambda m=m: gated.read_state(rc, m) for m in named],
             *[lambda m=m: rc.owners_of(schema.stages_path(m)) for m in named],
             *([lambda: likely(named[0])] if len(named) == 1 else []),
         )
-
-    def model_state(m: str) -> None:
-        # Reading the state reads these one after another; here they go side by side.
-        rc.gather(lambda: rc.registry_log(m), lambda: rc.read([schema.stages_path(m)]))
-        rc.state(m)
 
     def pull_request() -> None:
         head = str(rc.pull(req.number)["head"]["sha"])

@@ -16,13 +16,15 @@ stage before, which is what makes it the known quantity.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chatops import checks
-from bot.commands import gated
+from bot.commands import gated, once
 from bot.commands.approve_comments import approve_intents
 from bot.commands.grammar import take_reason
 from bot.commands.interface import Command
@@ -74,7 +76,42 @@ def parse(words: tuple[str, ...]) -> Args:
     return Args(model, to, reason[:MAX_REASON])
 
 
+def first_reads(rc: RepoContext, req: Request) -> list[Callable[[], object]]:
+    """What every `/rollback` reads first: beside the "already answered?" read (`once`)."""
+    return [lambda: rc.permission(req.requester), lambda: rc.head]
+
+
+once.FIRST_READS[NAME] = first_reads
+
+
+def prefetch(rc: RepoContext, args: Args) -> None:
+    """Read the default branch's facts side by side before judging anything: the model's
+    state (its registry log and stages.yaml together), then the record of the version it
+    would go back to, beside its CODEOWNERS and their teams. A rollback is asked for while
+    production is broken; one after another these reads would add most of a second.
+    Reads that fail here fail again, with their reply, where they are used."""
+
+    def default_branch() -> None:
+        config = rc.config
+        named = [args.model] if args.model in config.models else sorted(config.models)
+        if len(named) == 1:  # otherwise the preamble refuses: no model to read for
+            model = named[0]
+            rc.gather(
+                lambda: target_record(model),
+                lambda: rc.owners_of(schema.stages_path(model)),
+            )
+
+    def target_record(model: str) -> None:
+        state = gated.read_state(rc, model)
+        _live, target = plan.rollback_target(state, rc.policy(model).baseline_stage, args.to)
+        plan.require_record(state, target)
+
+    with contextlib.suppress(Exception):
+        default_branch()
+
+
 def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = False) -> Reply | None:
+    prefetch(rc, args)
     pre = gated.preamble(rc, req, args.model, USAGE)
     if again := gated.carried_out(rc, req, pre.model, NAME):
         return again
@@ -131,7 +168,13 @@ def handle(rc: RepoContext, req: Request, args: Args, *, completing: bool = Fals
 
     def write():
         return rc.registry().rollback(
-            model, stage, audit_info=info, to=target, approvals=approvals, removes=live
+            model,
+            stage,
+            audit_info=info,
+            to=target,
+            approvals=approvals,
+            removes=live,
+            known_head=state.head,
         )
 
     def after(outcome) -> dict[str, Any]:

@@ -252,6 +252,7 @@ class Registry:
         to: str | None = None,
         approvals: Approvals | None = None,
         removes: str | None = None,
+        known_head: str | None = None,
     ) -> Outcome:
         """Point `stage` back at what ran before (or at `to`, which must have run there).
 
@@ -259,6 +260,7 @@ class Registry:
         branch moved and the stage runs something else now (another rollback won the
         race, or a promotion), nothing is written (`Superseded`): re-planning on the new
         state would "roll back" to the very version the first rollback removed.
+        `known_head`: the branch head the caller just read (see `_write`).
         """
         policy = self.policy_for(model)
 
@@ -274,7 +276,7 @@ class Registry:
                 raise GateRefused("rollback", model, change.version, stage, verdict)
             return change, verdict
 
-        return self._write(model, make)
+        return self._write(model, make, known_head)
 
     def deprecate(self, model: str, version: str, *, audit_info: audit.Audit) -> Outcome:
         def make(state: ModelState) -> tuple[plan.Change, None]:

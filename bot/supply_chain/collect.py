@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import InputError, Refused
-from bot.supply_chain import cosign
+from bot.supply_chain.cosign.bundle import parse_bundle
+from bot.supply_chain.cosign.certificate import load_certificate
+from bot.supply_chain.cosign.signature import decode_signature, encode_signature, parse_digest
+from bot.supply_chain.cosign.verification import TrustedKey, verify
 from bot.supply_chain.evidence import ScanEvidence, SignatureEvidence
 from bot.supply_chain.keys import load_public_key
 from bot.supply_chain.policy import TrivyPolicy
@@ -76,26 +79,26 @@ def signature_evidence_from_files(
     identity is recorded; whether that identity is trusted (and its chain
     verified) is decided by the promotion gate, per stage.
     """
-    digest = cosign.parse_digest(artifact_sha256)
+    digest = parse_digest(artifact_sha256)
     if (signature_path is None) == (bundle_path is None):
         raise InputError("give exactly one of a signature file or a bundle")
     bundle = None
     signature = None
     if bundle_path is not None:
-        bundle = cosign.parse_bundle(read_bytes(bundle_path, "bundle"), name=str(bundle_path))
+        bundle = parse_bundle(read_bytes(bundle_path, "bundle"), name=str(bundle_path))
     else:
-        signature = cosign.decode_signature(read_bytes(signature_path, "signature"))
+        signature = decode_signature(read_bytes(signature_path, "signature"))
     certificate = None
     if certificate_path is not None:
-        certificate = cosign.load_certificate(read_bytes(certificate_path, "certificate"))
+        certificate = load_certificate(read_bytes(certificate_path, "certificate"))
     keys = []
     if key_path is not None:
         key = load_public_key(read_bytes(key_path, "public key"), name=str(key_path))
-        keys.append(cosign.TrustedKey(Path(key_path).name, key))
+        keys.append(TrustedKey(Path(key_path).name, key))
     keyless = certificate is not None or (bundle is not None and bundle.certificate is not None)
     if not keyless and not keys:
         raise InputError("a key-based signature needs the public key to verify it")
-    verdict = cosign.verify(
+    verdict = verify(
         digest,
         signature,
         keys=[] if keyless else keys,
@@ -114,7 +117,7 @@ def signature_evidence_from_files(
 
     return SignatureEvidence(
         kind=kind,
-        signature=cosign.encode_signature(sig),
+        signature=encode_signature(sig),
         bundle=bundle.raw if bundle else None,
         key_fingerprint=verdict.key_fingerprint,
         identity=verdict.identity,

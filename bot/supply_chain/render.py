@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import rendering
-from bot.supply_chain.cosign import SignatureVerdict
+from bot.supply_chain.cosign.verification import SignatureVerdict
 from bot.supply_chain.policy import SEVERITIES
 from bot.supply_chain.trivy import ScanResult
 

@@ -16,7 +16,7 @@ from bot.chatops.check_report import (
     requested_stage,
     verdict_line,
 )
-from bot.chatops.metric_comment import compare_with_registry
+from bot.chatops.evaluation_view import compare_with_registry
 from bot.diff.render import comment_markdown
 from bot.policy.packs import build, load_pack_data
 from bot.policy.verdict import Check

@@ -1,15 +1,9 @@
-"""The metric comment's pure parts: markers, parts, the chart, the registry comparison."""
+"""The metric comment's pure parts: markers, parts, the chart."""
 
 from __future__ import annotations
 
 from bot.chatops.metric_chart import chart_data
-from bot.chatops.metric_comment import (
-    compare_with_registry,
-    marker,
-    parse_marker,
-    sticky_parts,
-)
-from bot.policy.packs import build, load_pack_data
+from bot.chatops.metric_comment import marker, parse_marker, sticky_parts
 
 
 def test_markers_name_model_and_part_and_nothing_else_matches() -> None:
@@ -49,24 +43,3 @@ def test_the_chart_plots_the_table_once_per_version_on_an_honest_axis() -> None:
     assert (data["y_min"], data["y_max"]) == (0, 1)  # a rate, from zero to one
     loss = chart_data("loss", [("v1", 3.0)], -1.0)
     assert loss is not None and loss["y_min"] == -1.0 and loss["y_max"] > 3.0
-
-
-def test_the_verdict_is_judged_again_under_the_policy() -> None:
-    data = load_pack_data("default")
-    data["metrics"] = {"accuracy": {"min": 0.9}}
-    policy = build(data, "test")
-    evaluation = {
-        "model": "cancer",
-        "candidate": {"metrics": {"accuracy": 0.5}},
-        "production": {"version": "v1.0.0", "metrics": {"accuracy": 0.9}},
-        # What a fork's run could claim: the comment must not believe it.
-        "verdict": {"passed": True, "checks": []},
-        "params": {"C": 1},
-    }
-    shown, notes = compare_with_registry(evaluation, None, policy)
-    assert shown["verdict"]["passed"] is False
-    failed = [c["name"] for c in shown["verdict"]["checks"] if c["status"] == "fail"]
-    assert failed == ["metric:accuracy"]
-    # Nothing is live in the registry: the run's production is not shown as production.
-    assert shown["production"] is None and "nothing is live in production now" in notes[0]
-    assert shown["candidate"]["params"] == {"C": 1}

@@ -220,7 +220,7 @@ def test_the_retraining_pr_says_why_what_happens_and_how_to_promote(
     parts = retrain_sections(page)
     assert list(parts) == ["Why", "What happens", "Next"], parts
     assert re.fullmatch(
-        r"Why: data drift reported in #\u200b(\d+)\. Asked by @\S+ on issue #\1, "
+        r"Why: data drift\. Asked by @\S+ on issue #\d+, "
         r"while production runs v\d+\.\d+\.\d+\.",
         parts["Why"],
     ), parts["Why"]
@@ -231,7 +231,7 @@ def test_the_retraining_pr_says_why_what_happens_and_how_to_promote(
     codes = page.page.evaluate(
         "() => [...document.querySelectorAll('article p code')].map(c => c.innerText)"
     )
-    assert any(c.startswith("data drift reported in #") for c in codes), codes
+    assert "data drift" in codes, codes
 
 
 def test_the_retrain_workflow_opens_the_same_pr_and_its_reason_cannot_mention_or_link(

@@ -15,7 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bot.errors import InputError
-from bot.supply_chain import cosign
+from bot.supply_chain.cosign import default_trusted_root
+from bot.supply_chain.cosign.bundle import parse_bundle
+from bot.supply_chain.cosign.certificate import certificate_identity, load_certificate
+from bot.supply_chain.cosign.signature import decode_signature, parse_digest, sign_blob
+from bot.supply_chain.cosign.verification import SignatureVerdict, TrustedKey, verify
 from bot.supply_chain.keys import (
     WrongPassword,
     key_fingerprint,
@@ -39,12 +43,12 @@ class Case:
     bundle: dict | None = None
     bundle_sig_path: tuple[str, ...] = ()
 
-    def verify(
+    def verdict(
         self,
         artifact: bytes | None = None,
         signature: bytes | None = None,
         key: bytes | None = None,
-    ) -> cosign.SignatureVerdict:
+    ) -> SignatureVerdict:
         artifact = self.artifact if artifact is None else artifact
         signature = self.signature if signature is None else signature
         key = self.key if key is None else key
@@ -58,15 +62,15 @@ class Case:
             node[last] = base64.b64encode(signature).decode()
             if self.keyless:
                 _replace_cert(doc, key)
-            bundle = cosign.parse_bundle(doc)
-            keys = [] if self.keyless else [cosign.TrustedKey("key.pub", load_public_key(key))]
-            return cosign.verify(
+            bundle = parse_bundle(doc)
+            keys = [] if self.keyless else [TrustedKey("key.pub", load_public_key(key))]
+            return verify(
                 digest, bundle=bundle, keys=keys, require_chain=False, require_identity=False
             )
         from cryptography import x509
 
         cert = x509.load_der_x509_certificate(key)
-        return cosign.verify(
+        return verify(
             digest, signature, certificate=cert, require_chain=False, require_identity=False
         )
 
@@ -87,7 +91,7 @@ def _replace_cert(doc: dict, der: bytes) -> None:
 
 
 def _cert_der(cert_bytes: bytes) -> bytes:
-    return cosign.load_certificate(cert_bytes).public_bytes(serialization.Encoding.DER)
+    return load_certificate(cert_bytes).public_bytes(serialization.Encoding.DER)
 
 
 def valid_cases(d: Path) -> list[Case]:
@@ -105,10 +109,10 @@ def valid_cases(d: Path) -> list[Case]:
     ms = ("messageSignature", "signature")
 
     def sig_of(b: dict) -> bytes:
-        return cosign.parse_bundle(b).signature
+        return parse_bundle(b).signature
 
     def cert_of(b: dict) -> bytes:
-        return cosign.parse_bundle(b).certificate.public_bytes(serialization.Encoding.DER)
+        return parse_bundle(b).certificate.public_bytes(serialization.Encoding.DER)
 
     key = (d / "conformance/managed-key-happy-path/key.pub").read_bytes()
     return [
@@ -119,7 +123,7 @@ def valid_cases(d: Path) -> list[Case]:
         Case("sigstore-go key bundle, no tlog", b"test content", sig_of(go),
              (d / "sigstore-go/public-key-validity.pem").read_bytes(), False, go, ms),
         Case("sigstore-python detached .sig + .crt", (sp / "a.txt").read_bytes(),
-             cosign.decode_signature((sp / "a.txt.sig").read_bytes()),
+             decode_signature((sp / "a.txt.sig").read_bytes()),
              _cert_der((sp / "a.txt.crt").read_bytes()), True),
         Case("sigstore-python keyless v0.1 bundle", (sp / "bundle.txt").read_bytes(),
              sig_of(b01), cert_of(b01), True, b01, ms),
@@ -148,7 +152,7 @@ def cases(cosign_dir) -> dict[str, Case]:
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_valid_fixture_verifies(cases, name):
-    verdict = cases[name].verify()
+    verdict = cases[name].verdict()
     assert verdict.verified, verdict.reason
 
 
@@ -189,7 +193,7 @@ READABLE = (
 def test_one_flipped_byte_fails_with_a_reason(cases, name, part):
     case = cases[name]
     try:
-        verdict = case.verify(**FLIPS[part](case))
+        verdict = case.verdict(**FLIPS[part](case))
     except InputError as exc:  # e.g. the changed key is no longer a point on the curve
         reason = str(exc)
     else:
@@ -200,10 +204,10 @@ def test_one_flipped_byte_fails_with_a_reason(cases, name, part):
 
 def test_invalid_tampered_blob(cosign_dir):
     sp = cosign_dir / "sigstore-python"
-    verdict = cosign.verify(
+    verdict = verify(
         sha256((sp / "bad.txt").read_bytes()),
-        cosign.decode_signature((sp / "bad.txt.sig").read_bytes()),
-        certificate=cosign.load_certificate((sp / "bad.txt.crt").read_bytes()),
+        decode_signature((sp / "bad.txt.sig").read_bytes()),
+        certificate=load_certificate((sp / "bad.txt.crt").read_bytes()),
         require_chain=False,
         require_identity=False,
     )
@@ -219,19 +223,17 @@ def test_invalid_wrong_key_cannot_be_loaded(cosign_dir):
 
 
 def test_valid_but_different_key_is_refused(cosign_dir):
-    bundle = cosign.parse_bundle(
+    bundle = parse_bundle(
         (cosign_dir / "conformance/managed-key-happy-path/bundle.sigstore.json").read_bytes()
     )
     other = load_public_key((cosign_dir / "keys/cosign-test.pub").read_bytes())
     digest = sha256((cosign_dir / "conformance/a.txt").read_bytes())
-    verdict = cosign.verify(
-        digest, bundle=bundle, keys=[cosign.TrustedKey("cosign-test.pub", other)]
-    )
+    verdict = verify(digest, bundle=bundle, keys=[TrustedKey("cosign-test.pub", other)])
     assert not verdict.verified and "signed by another key" in verdict.reason
     # Without the hint the signature itself is what fails.
     raw = dict(bundle.raw, verificationMaterial={"publicKey": {}})
-    no_hint = cosign.parse_bundle(raw)
-    verdict = cosign.verify(digest, bundle=no_hint, keys=[cosign.TrustedKey("other", other)])
+    no_hint = parse_bundle(raw)
+    verdict = verify(digest, bundle=no_hint, keys=[TrustedKey("other", other)])
     assert not verdict.verified and "does not match this artifact" in verdict.reason
 
 
@@ -244,8 +246,8 @@ def test_hint_and_fingerprint_match_the_bundle(cosign_dir):
 
 def test_certificate_identity_is_reported(cosign_dir):
     sp = cosign_dir / "sigstore-python"
-    cert = cosign.load_certificate((sp / "a.txt.crt").read_bytes())
-    assert cosign.certificate_identity(cert) == (
+    cert = load_certificate((sp / "a.txt.crt").read_bytes())
+    assert certificate_identity(cert) == (
         "william@yossarian.net",
         "https://github.com/login/oauth",
     )
@@ -253,10 +255,10 @@ def test_certificate_identity_is_reported(cosign_dir):
 
 def test_keyless_without_chain_is_not_verified(cosign_dir):
     sp = cosign_dir / "sigstore-python"
-    verdict = cosign.verify(
+    verdict = verify(
         sha256((sp / "a.txt").read_bytes()),
-        cosign.decode_signature((sp / "a.txt.sig").read_bytes()),
-        certificate=cosign.load_certificate((sp / "a.txt.crt").read_bytes()),
+        decode_signature((sp / "a.txt.sig").read_bytes()),
+        certificate=load_certificate((sp / "a.txt.crt").read_bytes()),
         identities=[
             CosignIdentity(subject="william@yossarian.net", issuer="https://github.com/login/oauth")
         ],
@@ -297,9 +299,9 @@ GITHUB = "https://github.com/login/oauth"
 def test_keyless_bundle_full_verification_offline(cosign_dir, blob, identity):
     sp = cosign_dir / "sigstore-python"
     digest = sha256((sp / blob).read_bytes())
-    bundle = cosign.parse_bundle((sp / f"{blob}.sigstore").read_bytes())
+    bundle = parse_bundle((sp / f"{blob}.sigstore").read_bytes())
     root = _root("cdn.sigstage.dev")  # sigstore-python's test assets were signed on staging
-    ok = cosign.verify(
+    ok = verify(
         digest,
         bundle=bundle,
         identities=[CosignIdentity(subject=identity, issuer=GITHUB)],
@@ -308,7 +310,7 @@ def test_keyless_bundle_full_verification_offline(cosign_dir, blob, identity):
     assert ok.verified, ok.reason
     assert any("certificate chain" in c for c in ok.checked)
     # The production root does not vouch for a staging certificate.
-    prod = cosign.verify(
+    prod = verify(
         digest,
         bundle=bundle,
         identities=[CosignIdentity(subject=identity, issuer=GITHUB)],
@@ -316,7 +318,7 @@ def test_keyless_bundle_full_verification_offline(cosign_dir, blob, identity):
     )
     assert not prod.verified and "Sigstore verification" in prod.reason
     # A trusted chain is not enough: the identity must be one the policy names.
-    stranger = cosign.verify(
+    stranger = verify(
         digest,
         bundle=bundle,
         identities=[CosignIdentity(subject="eve@example.com", issuer=GITHUB)],
@@ -339,12 +341,12 @@ ENCRYPTED_KEYS = [
 def test_encrypted_keys_sign_what_verify_accepts(cosign_dir, path, password):
     key = load_private_key((cosign_dir / path).read_bytes(), password)
     artifact = b"model weights\n"
-    signature = cosign.sign_blob(key, artifact)
+    signature = sign_blob(key, artifact)
     der = base64.b64decode(signature)
     assert der[0] == 0x30  # base64 of ASN.1 DER, as cosign writes
-    pub = cosign.TrustedKey("k", key.public_key())
-    assert cosign.verify(sha256(artifact), der, keys=[pub]).verified
-    assert not cosign.verify(sha256(artifact + b"x"), der, keys=[pub]).verified
+    pub = TrustedKey("k", key.public_key())
+    assert verify(sha256(artifact), der, keys=[pub]).verified
+    assert not verify(sha256(artifact + b"x"), der, keys=[pub]).verified
 
 
 @pytest.mark.parametrize(
@@ -374,10 +376,8 @@ def test_plain_pkcs8_key_signs():
         serialization.NoEncryption(),
     )
     loaded = load_private_key(pem, None)
-    sig = base64.b64decode(cosign.sign_blob(loaded, b"abc"))
-    assert cosign.verify(
-        sha256(b"abc"), sig, keys=[cosign.TrustedKey("k", key.public_key())]
-    ).verified
+    sig = base64.b64decode(sign_blob(loaded, b"abc"))
+    assert verify(sha256(b"abc"), sig, keys=[TrustedKey("k", key.public_key())]).verified
 
 
 @pytest.mark.parametrize(
@@ -386,13 +386,13 @@ def test_plain_pkcs8_key_signs():
 )
 def test_bad_signature_text(text, message):
     with pytest.raises(InputError, match=message):
-        cosign.decode_signature(text)
+        decode_signature(text)
 
 
 def test_signature_whitespace_is_ignored(cosign_dir):
     raw = (cosign_dir / "sigstore-python/a.txt.sig").read_bytes()
     assert raw.endswith(b"\n")
-    assert cosign.decode_signature(raw) == cosign.decode_signature(b"  " + raw.strip() + b"\r\n")
+    assert decode_signature(raw) == decode_signature(b"  " + raw.strip() + b"\r\n")
 
 
 @pytest.mark.parametrize(
@@ -413,20 +413,20 @@ def test_signature_whitespace_is_ignored(cosign_dir):
 )
 def test_bad_bundles(doc, message):
     with pytest.raises(InputError, match=message):
-        cosign.parse_bundle(doc)
+        parse_bundle(doc)
 
 
 def test_parse_digest():
-    assert cosign.parse_digest("sha256:" + "ab" * 32) == bytes.fromhex("ab" * 32)
+    assert parse_digest("sha256:" + "ab" * 32) == bytes.fromhex("ab" * 32)
     with pytest.raises(InputError, match="not a sha256 digest"):
-        cosign.parse_digest("sha256:abc")
+        parse_digest("sha256:abc")
 
 
 # --- Rekor signed entry timestamps and legacy bundles, offline ------------------------
 
 
 def _prod_root() -> Path:
-    root = cosign.default_trusted_root()
+    root = default_trusted_root()
     if root is None:
         pytest.skip("the optional sigstore library (which ships the production root) is absent")
     return root
@@ -437,32 +437,26 @@ def test_key_bundle_rekor_set_is_checked_and_a_forged_one_fails(cosign_dir):
     doc = json.loads((conf / "managed-key-happy-path/bundle.sigstore.json").read_text())
     key = load_public_key((conf / "managed-key-happy-path/key.pub").read_bytes())
     digest = sha256((conf / "a.txt").read_bytes())
-    trusted = [cosign.TrustedKey("key.pub", key)]
-    ok = cosign.verify(
-        digest, bundle=cosign.parse_bundle(doc), keys=trusted, trusted_root=_prod_root()
-    )
+    trusted = [TrustedKey("key.pub", key)]
+    ok = verify(digest, bundle=parse_bundle(doc), keys=trusted, trusted_root=_prod_root())
     assert ok.verified, ok.reason
     assert any("Rekor signed entry timestamp (log index 771488337" in c for c in ok.checked)
 
     forged = copy.deepcopy(doc)
     entry = forged["verificationMaterial"]["tlogEntries"][0]
     entry["integratedTime"] = str(int(entry["integratedTime"]) + 1)
-    bad = cosign.verify(
-        digest, bundle=cosign.parse_bundle(forged), keys=trusted, trusted_root=_prod_root()
-    )
+    bad = verify(digest, bundle=parse_bundle(forged), keys=trusted, trusted_root=_prod_root())
     assert not bad.verified and "not genuine" in bad.reason
 
 
 def test_staging_logged_key_bundle_is_not_checked_against_production(cosign_dir):
     conf = cosign_dir / "conformance"
-    bundle = cosign.parse_bundle(
-        (conf / "managed-key-and-trusted-root/bundle.sigstore.json").read_bytes()
-    )
+    bundle = parse_bundle((conf / "managed-key-and-trusted-root/bundle.sigstore.json").read_bytes())
     key = load_public_key((conf / "managed-key-and-trusted-root/key.pub").read_bytes())
-    verdict = cosign.verify(
+    verdict = verify(
         sha256((conf / "a.txt").read_bytes()),
         bundle=bundle,
-        keys=[cosign.TrustedKey("key.pub", key)],
+        keys=[TrustedKey("key.pub", key)],
         trusted_root=_prod_root(),
     )
     # The signature is what key-based verification rests on; the unknown log is reported.
@@ -478,22 +472,16 @@ def test_legacy_cosign_bundle_full_offline_verification(cosign_dir):
     )
     digest = sha256(b"something\n")
     who = [CosignIdentity(subject="daniel.bevenius@gmail.com", issuer=GITHUB)]
-    ok = cosign.verify(
-        digest, bundle=cosign.parse_bundle(doc), identities=who, trusted_root=_prod_root()
-    )
+    ok = verify(digest, bundle=parse_bundle(doc), identities=who, trusted_root=_prod_root())
     assert ok.verified, ok.reason
     assert any("certificate chain to a Fulcio CA" in c for c in ok.checked)
     assert any("SCT" in n for n in ok.not_checked)
 
     staging = _root("cdn.sigstage.dev")
-    wrong_root = cosign.verify(
-        digest, bundle=cosign.parse_bundle(doc), identities=who, trusted_root=staging
-    )
+    wrong_root = verify(digest, bundle=parse_bundle(doc), identities=who, trusted_root=staging)
     assert not wrong_root.verified and "identity is not verified" in wrong_root.reason
 
     forged = copy.deepcopy(doc)
     forged["rekorBundle"]["Payload"]["logIndex"] += 1
-    bad = cosign.verify(
-        digest, bundle=cosign.parse_bundle(forged), identities=who, trusted_root=_prod_root()
-    )
+    bad = verify(digest, bundle=parse_bundle(forged), identities=who, trusted_root=_prod_root())
     assert not bad.verified and "does not verify" in bad.reason

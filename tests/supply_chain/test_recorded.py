@@ -16,12 +16,13 @@ from bot.policy.evidence import GateEvidence, SignatureStatus
 from bot.policy.gates import scan_check, signature_check
 from bot.policy.packs import load_pack
 from bot.registry.schema import Artifact, Evidence, VersionRecord
-from bot.supply_chain import cosign
 from bot.supply_chain.collect import (
     file_sha256,
     scan_evidence_from_report,
     signature_evidence_from_files,
 )
+from bot.supply_chain.cosign import verify_recorded
+from bot.supply_chain.cosign.signature import decode_signature, encode_signature, sign_blob
 from bot.supply_chain.policy import CosignIdentity, CosignPolicy, TrivyPolicy
 
 
@@ -38,7 +39,7 @@ def signed(tmp_path):
     )
     artifact = tmp_path / "model.pkl"
     artifact.write_bytes(b"\x80\x04 pretend pickle" * 100)
-    (tmp_path / "model.pkl.sig").write_text(cosign.sign_blob(key, artifact.read_bytes()))
+    (tmp_path / "model.pkl.sig").write_text(sign_blob(key, artifact.read_bytes()))
     digest = file_sha256(artifact)
     evidence = signature_evidence_from_files(
         digest, key_path=repo / "keys/cosign.pub", signature_path=tmp_path / "model.pkl.sig"
@@ -50,7 +51,7 @@ def test_key_signature_verifies_from_digest(signed):
     repo, digest, evidence = signed
     assert evidence.kind == "key" and evidence.key_fingerprint.startswith("sha256:")
     policy = CosignPolicy(trusted_keys=["keys/cosign.pub"])
-    verdict = cosign.verify_recorded(digest.removeprefix("sha256:"), evidence, policy, repo)
+    verdict = verify_recorded(digest.removeprefix("sha256:"), evidence, policy, repo)
     assert verdict.verified, verdict.reason
     assert verdict.key_fingerprint == evidence.key_fingerprint
 
@@ -58,7 +59,7 @@ def test_key_signature_verifies_from_digest(signed):
 def test_inline_pem_key_is_trusted(signed):
     repo, digest, evidence = signed
     pem = (repo / "keys/cosign.pub").read_text()
-    assert cosign.verify_recorded(digest, evidence, CosignPolicy(trusted_keys=[pem]), repo).verified
+    assert verify_recorded(digest, evidence, CosignPolicy(trusted_keys=[pem]), repo).verified
 
 
 def test_untrusted_key_wrong_digest_or_tampered_record_are_refused(signed):
@@ -69,28 +70,26 @@ def test_untrusted_key_wrong_digest_or_tampered_record_are_refused(signed):
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    v = cosign.verify_recorded(
-        digest, evidence, CosignPolicy(trusted_keys=["keys/other.pub"]), repo
-    )
+    v = verify_recorded(digest, evidence, CosignPolicy(trusted_keys=["keys/other.pub"]), repo)
     assert not v.verified and "does not match" in v.reason
 
     policy = CosignPolicy(trusted_keys=["keys/cosign.pub"])
-    v = cosign.verify_recorded("sha256:" + "0" * 64, evidence, policy, repo)
+    v = verify_recorded("sha256:" + "0" * 64, evidence, policy, repo)
     assert not v.verified and "does not match" in v.reason
 
-    der = bytearray(cosign.decode_signature(evidence.signature))
+    der = bytearray(decode_signature(evidence.signature))
     der[len(der) // 2] ^= 1
-    tampered = evidence.model_copy(update={"signature": cosign.encode_signature(bytes(der))})
-    assert not cosign.verify_recorded(digest, tampered, policy, repo).verified
+    tampered = evidence.model_copy(update={"signature": encode_signature(bytes(der))})
+    assert not verify_recorded(digest, tampered, policy, repo).verified
 
-    v = cosign.verify_recorded(digest, evidence, CosignPolicy(), repo)
+    v = verify_recorded(digest, evidence, CosignPolicy(), repo)
     assert not v.verified and "no trusted cosign key" in v.reason
 
 
 def test_bad_policy_key_is_a_verdict_not_an_exception(signed):
     repo, digest, evidence = signed
     for entry in ("keys/missing.pub", "../outside.pub"):
-        v = cosign.verify_recorded(digest, evidence, CosignPolicy(trusted_keys=[entry]), repo)
+        v = verify_recorded(digest, evidence, CosignPolicy(trusted_keys=[entry]), repo)
         assert not v.verified and "cannot be checked" in v.reason
 
 
@@ -119,9 +118,9 @@ def test_bundle_evidence_from_fixture(cosign_dir, tmp_path):
     )
     assert evidence.kind == "bundle" and evidence.bundle["mediaType"].endswith("v0.3+json")
     policy = CosignPolicy(trusted_keys=["signer.pub"])
-    assert cosign.verify_recorded(digest, evidence, policy, repo).verified
+    assert verify_recorded(digest, evidence, policy, repo).verified
     # The bundle names a.txt's digest: recorded against another artifact, it fails.
-    v = cosign.verify_recorded("sha256:" + "2" * 64, evidence, policy, repo)
+    v = verify_recorded("sha256:" + "2" * 64, evidence, policy, repo)
     assert not v.verified and "different artifact" in v.reason
 
 
@@ -150,17 +149,17 @@ def test_keyless_bundle_needs_listed_identity_and_verified_chain(cosign_dir, tmp
         "https://github.com/login/oauth",
     )
     me = CosignIdentity(subject="william@yossarian.net", issuer="https://github.com/login/oauth")
-    v = cosign.verify_recorded(digest, evidence, CosignPolicy(), tmp_path)
+    v = verify_recorded(digest, evidence, CosignPolicy(), tmp_path)
     assert not v.verified and "trusts no keyless identity" in v.reason
     assert v.identity == "william@yossarian.net"
 
     root = _staging_root(tmp_path)
     policy = CosignPolicy(identities=[me], trusted_root=root)
-    v = cosign.verify_recorded(digest, evidence, policy, tmp_path)
+    v = verify_recorded(digest, evidence, policy, tmp_path)
     assert v.verified, v.reason
 
     # Default (production) root: these staging certificates do not chain to it.
-    v = cosign.verify_recorded(digest, evidence, CosignPolicy(identities=[me]), tmp_path)
+    v = verify_recorded(digest, evidence, CosignPolicy(identities=[me]), tmp_path)
     assert not v.verified and "identity is not verified" in v.reason
 
 
@@ -171,7 +170,7 @@ def test_detached_keyless_is_never_enough_for_an_identity(cosign_dir, tmp_path):
         digest, signature_path=sp / "a.txt.sig", certificate_path=sp / "a.txt.crt"
     )
     me = CosignIdentity(subject="william@yossarian.net", issuer="https://github.com/login/oauth")
-    v = cosign.verify_recorded(digest, evidence, CosignPolicy(identities=[me]), tmp_path)
+    v = verify_recorded(digest, evidence, CosignPolicy(identities=[me]), tmp_path)
     assert not v.verified
     assert "no bundle with a transparency log entry" in v.reason
     assert v.identity == "william@yossarian.net"

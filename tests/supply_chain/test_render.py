@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.supply_chain.cosign import SignatureVerdict
+from bot.supply_chain.cosign.verification import SignatureVerdict
 from bot.supply_chain.policy import TrivyPolicy
 from bot.supply_chain.render import scan_markdown, signature_markdown, signature_text
 from bot.supply_chain.trivy import scan

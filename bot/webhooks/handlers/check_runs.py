@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.github.pulls import PR_EVENTS
 from bot.webhooks.handlers.shared import repo_context, run_pulls
 from bot.webhooks.payloads import (
     CheckRunEvent,
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from bot.webhooks.context import JobContext
 
 router = Router()
-PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
 def _log(ctx: JobContext, what: str, posted: list[Posted]) -> None:

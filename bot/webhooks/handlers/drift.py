@@ -48,7 +48,7 @@ def on_drift_issue(event: IssuesEvent, ctx: JobContext) -> None:
         model,
         event.issue.number,
         requested_by=opener,
-        reason=f"data drift reported in #{event.issue.number}",
+        reason="data drift",  # the body links the issue itself
         default_branch=branch,
     )
     ctx.log.info(

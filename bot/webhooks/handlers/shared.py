@@ -36,7 +36,7 @@ def repo_context(ctx: JobContext, event: Any) -> RepoContext:
 
 def run_pulls(ctx: JobContext, event: WorkflowRunEvent) -> list[dict[str, Any]]:
     """The open PRs a workflow run evaluated (read once per job)."""
-    from bot.chatops.metric_comment import pulls_of_run
+    from bot.chatops.run_evidence import pulls_of_run
 
     key = f"pulls:{event.workflow_run.id}"
     if key not in ctx.shared:

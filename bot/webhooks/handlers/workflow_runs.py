@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from bot.github.pulls import PR_EVENTS
 from bot.webhooks.context import JobContext
 from bot.webhooks.payloads import WorkflowRunEvent
 from bot.webhooks.router import Router
 
 router = Router()
-PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 
 
 @router.register("workflow_run", action="completed")
