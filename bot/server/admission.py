@@ -44,19 +44,19 @@ class Routes:
 
 
 @dataclass(frozen=True)
-class Refused:
+class Rejected:
     """The payload does not fit the event's model: answered 400 with this message."""
 
     message: str
 
 
-def admit(delivery_id: str, event: str, body: bytes, routes: Routes) -> NewJob | Refused | None:
+def admit(delivery_id: str, event: str, body: bytes, routes: Routes) -> NewJob | Rejected | None:
     """The job to store, a refusal, or None when no handler wants the delivery."""
     try:
         # Unknown fields are skipped here; the worker parses the stored body in full.
         payload = payloads.check(event, body)
     except ValidationError as exc:
-        return Refused(_first_error(exc))
+        return Rejected(_first_error(exc))
     action = payload.action
     if not routes.handles(event, action) or _from_the_bot_itself(event, payload, routes):
         return None
@@ -83,5 +83,5 @@ def _from_the_bot_itself(event: str, payload: payloads.WebhookEvent, routes: Rou
     )
 
 
-# What storing a delivery came to, besides a Refused.
+# What storing a delivery came to, besides a Rejected.
 NEW, DUPLICATE, IGNORED = "new", "duplicate", "ignored"

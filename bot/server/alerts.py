@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.incidents import alerts
-from bot.server.admission import DUPLICATE, NEW, Refused
+from bot.server.admission import DUPLICATE, NEW, Rejected
 from bot.server.metrics import Metrics
 from bot.server.roles import DeliveryIntake
 from bot.server.settings import Settings
@@ -90,7 +90,7 @@ class AlertEndpoint:
             except Exception:
                 log.exception("the queue could not store an alert")
                 return self._answer(503, "unavailable", {"error": "the queue is unavailable"})
-            if isinstance(outcome, Refused):
+            if isinstance(outcome, Rejected):
                 return self._answer(400, "bad_request", {"error": outcome.message})
             # Ignored: this server runs no incident handler (a custom router).
             counts[{NEW: "queued", DUPLICATE: "duplicate"}.get(outcome, "ignored")] += 1

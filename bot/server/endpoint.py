@@ -22,7 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from bot.server.admission import DUPLICATE, NEW, Refused
+from bot.server.admission import DUPLICATE, NEW, Rejected
 from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
 from bot.server.roles import DeliveryIntake
@@ -193,7 +193,7 @@ class WebhookEndpoint:
             self._count(label, "duplicate")
             _bound(delivery_id, event).info("redelivery acknowledged, not run again")
             return 200, {"status": "duplicate", "delivery_id": delivery_id}
-        if isinstance(outcome, Refused):
+        if isinstance(outcome, Rejected):
             return refuse(400, event, "bad_request", outcome.message, delivery_id)
         self._count(label, "ignored")
         return 200, _ignored(event, delivery_id)

@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
+from bot.server.admission import DUPLICATE, IGNORED, NEW, Rejected, Routes, admit
 from bot.server.store.jobs import DeliveryStore, NewJob
 
 _MAX_BATCH = 256
@@ -57,15 +57,15 @@ class Intake:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Refused:
-        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Refused."""
+    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Rejected:
+        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Rejected."""
         if len(body) > _ADMIT_INLINE_BYTES:
             verdict = await asyncio.to_thread(admit, delivery_id, event, body, self._routes)
         else:
             verdict = admit(delivery_id, event, body, self._routes)
         if verdict is None:
             return IGNORED
-        if isinstance(verdict, Refused):
+        if isinstance(verdict, Rejected):
             return verdict
         return NEW if await self.submit(verdict) else DUPLICATE
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.server.admission import Refused
+from bot.server.admission import Rejected
 
 
 class DeliveryIntake(Protocol):
@@ -20,8 +20,8 @@ class DeliveryIntake(Protocol):
 
     def alive(self) -> bool: ...
 
-    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Refused:
-        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Refused."""
+    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Rejected:
+        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Rejected."""
         ...
 
     async def aclose(self) -> None:

@@ -31,7 +31,7 @@ from bot.server.logs import BoundLogger
 from bot.server.metrics import Metrics, event_label
 from bot.server.recovery import Recovery
 from bot.server.settings import Settings
-from bot.server.store.jobs import DEAD, DONE, QUEUED, Job, JobStore, Outcome
+from bot.server.store.jobs import DEAD, DONE, QUEUED, Job, JobResult, JobStore
 from bot.webhooks.context import GitHubFactory, JobContext
 from bot.webhooks.payloads import parse
 from bot.webhooks.router import Router
@@ -81,7 +81,7 @@ class WorkerPool:
         self._woken = True  # look for work first thing
         self._stopping = False
         self._todo: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._finished: list[Outcome] = []
+        self._finished: list[JobResult] = []
         self._busy = 0
         self._runners: list[threading.Thread] = []
         self._dispatcher: threading.Thread | None = None
@@ -186,7 +186,7 @@ class WorkerPool:
         finally:
             self._finish_on_stop()
 
-    def _record(self, finished: list[Outcome]) -> None:
+    def _record(self, finished: list[JobResult]) -> None:
         while finished:
             try:
                 self._store.finish_many(finished)
@@ -288,14 +288,14 @@ class WorkerPool:
                 outcome = self._run(job)
             except Exception as exc:  # a bug outside the handler: never leave the job running
                 log.exception("a worker failed outside a handler")
-                outcome = Outcome(job.seq, DEAD, f"{type(exc).__name__}: {exc}"[:2000])
+                outcome = JobResult(job.seq, DEAD, f"{type(exc).__name__}: {exc}"[:2000])
             with self._cond:
                 self._busy -= 1
                 self._woken = True  # a thread is free: there may be more to claim
                 self._finished.append(outcome)
                 self._cond.notify()
 
-    def _run(self, job: Job) -> Outcome:
+    def _run(self, job: Job) -> JobResult:
         bound = BoundLogger(
             log,
             {
@@ -339,11 +339,11 @@ class WorkerPool:
                 "github_requests": requests,
             },
         )
-        return Outcome(job.seq, DONE)
+        return JobResult(job.seq, DONE)
 
     def _failed(
         self, job: Job, exc: Exception, bound: BoundLogger, label: str, elapsed: float
-    ) -> Outcome:
+    ) -> JobResult:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
         transient = is_transient(exc) and not isinstance(exc, ValidationError)
         if transient:
@@ -362,14 +362,14 @@ class WorkerPool:
                     "duration_ms": round(elapsed * 1000, 1),
                 },
             )
-            return Outcome(job.seq, QUEUED, reason, time.time() + delay)
+            return JobResult(job.seq, QUEUED, reason, time.time() + delay)
         self._metrics.jobs.labels(label, "dead").inc()
         bound.error(
             "job dead-lettered",
             extra={"error": reason, "transient": transient},
             exc_info=(type(exc), exc, exc.__traceback__),
         )
-        return Outcome(job.seq, DEAD, reason)
+        return JobResult(job.seq, DEAD, reason)
 
     def _count_github(self, ctx: JobContext, label: str) -> int | None:
         client = ctx.github_if_used()

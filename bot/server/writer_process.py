@@ -41,7 +41,7 @@ import sys
 from typing import Any
 
 from bot.server import logs
-from bot.server.admission import DUPLICATE, IGNORED, NEW, Refused, Routes, admit
+from bot.server.admission import DUPLICATE, IGNORED, NEW, Rejected, Routes, admit
 from bot.server.children import die_with_parent, read_settings, settings_line
 from bot.server.settings import Settings
 from bot.server.store import make_store
@@ -64,7 +64,7 @@ class WriterProcess:
         self._on_stored = on_stored or (lambda count: None)
         self._proc: subprocess.Popen[bytes] | None = None
         self._transport: asyncio.Transport | None = None
-        self._pending: dict[int, asyncio.Future[str | Refused]] = {}
+        self._pending: dict[int, asyncio.Future[str | Rejected]] = {}
         self._outgoing: list[bytes] = []
         self._next_id = 1
         self._ready = False
@@ -98,8 +98,8 @@ class WriterProcess:
             proc.kill()
             proc.wait()
 
-    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Refused:
-        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Refused."""
+    async def store(self, delivery_id: str, event: str, body: bytes) -> str | Rejected:
+        """Admit a signed delivery and store it durably: NEW, DUPLICATE, IGNORED or Rejected."""
         if self._stopping:
             raise RuntimeError("the queue writer is stopped")
         if not self._ready and self._ready_now is not None:
@@ -111,7 +111,7 @@ class WriterProcess:
             raise RuntimeError("the queue writer is not running")
         request_id = self._next_id
         self._next_id += 1
-        future: asyncio.Future[str | Refused] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[str | Rejected] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         if not self._outgoing:
             # Every request of this turn of the loop goes out in one write.
@@ -182,7 +182,7 @@ class WriterProcess:
                 new += outcome == NEW
                 future.set_result(outcome)
             elif outcome == "invalid":
-                future.set_result(Refused(message[0]))
+                future.set_result(Rejected(message[0]))
             else:
                 future.set_exception(RuntimeError(f"the queue could not store it: {message}"))
         if new:
@@ -280,7 +280,7 @@ def _handle(requests: list[Request], store: DeliveryStore, routes: Routes) -> li
             continue
         if verdict is None:
             answers.append([request_id, IGNORED])
-        elif isinstance(verdict, Refused):
+        elif isinstance(verdict, Rejected):
             answers.append([request_id, "invalid", verdict.message])
         else:
             answer = [request_id, NEW]

@@ -28,7 +28,7 @@ Where things are:
 - the request pipeline: `server.py` (HTTP), `pipeline.py` (faults, dispatch, headers),
   `validation.py` (OpenAPI), `auth.py` (tokens, App JWTs), `pagination.py`;
 - webhooks: `webhooks.py` builds and validates payloads, `delivery.py` signs and sends them;
-- `render/<family>.py` turns state into GitHub's JSON; `gitstore.py` keeps repositories in
+- `render/<family>.py` turns state into GitHub's JSON; `bare_repo.py` keeps repositories in
   real git; `permissions.py`, `signing.py`, `conditional.py` and `budget.py` hold GitHub's
   rules (who may do what, which commits are verified, 304s, the rate limit).
 """

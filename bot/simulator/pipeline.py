@@ -14,9 +14,9 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from bot.simulator.auth import authenticate
+from bot.simulator.bare_repo import GitDataError
 from bot.simulator.budget import admit, charge, rate_limit_headers
 from bot.simulator.conditional import not_modified, tag
-from bot.simulator.gitstore import GitDataError
 from bot.simulator.permissions import authorize
 from bot.simulator.request import (
     ApiError,

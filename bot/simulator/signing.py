@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.simulator.gitstore import Person
+from bot.simulator.bare_repo import Person
 
 if TYPE_CHECKING:
     from bot.simulator.request import RequestContext

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.simulator.gitstore import GitStore
+from bot.simulator.bare_repo import BareRepo
 
 PERMISSION_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 # An App's permission levels, weakest first (anything else grants nothing).
@@ -252,7 +252,7 @@ class Repo:
     id: int
     owner: str
     name: str
-    store: GitStore
+    store: BareRepo
     default_branch: str = "main"
     private: bool = False
     fork_of: str | None = None

@@ -400,9 +400,9 @@ def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_registry_template(path: Path) -> Path:
-    from bot.simulator.gitstore import GitStore, Person
+    from bot.simulator.bare_repo import BareRepo, Person
 
-    store = GitStore(path)
+    store = BareRepo(path)
     store.commit_files(
         dict(FILES),
         "Initial commit",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.server.store import make_store
-from bot.server.store.jobs import DEAD, DONE, QUEUED, JobStore, NewJob, Outcome
+from bot.server.store.jobs import DEAD, DONE, QUEUED, JobResult, JobStore, NewJob
 
 Open = Callable[..., JobStore]
 
@@ -87,9 +87,9 @@ def test_jobs_are_claimed_oldest_first_in_batches_and_their_ends_recorded(replic
     a, b = first
     store.finish_many(
         [
-            Outcome(a.seq, DONE),
-            Outcome(b.seq, QUEUED, "502", time.time() + 3600),
-            Outcome(c.seq, DEAD, "bug"),
+            JobResult(a.seq, DONE),
+            JobResult(b.seq, QUEUED, "502", time.time() + 3600),
+            JobResult(c.seq, DEAD, "bug"),
         ]
     )
     assert store.counts() == {"queued": 1, "running": 0, "done": 1, "dead": 1}
@@ -112,7 +112,7 @@ def test_replicas_claiming_at_once_never_take_the_same_job(replica):
         start.wait()
         while batch := stores[n].claim_many(4):
             claimed[n] += [j.delivery_id for j in batch]
-            stores[n].finish_many([Outcome(j.seq, DONE) for j in batch])
+            stores[n].finish_many([JobResult(j.seq, DONE) for j in batch])
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(len(stores))]
     for t in threads:
@@ -136,7 +136,7 @@ def test_a_dead_replicas_jobs_are_taken_over_once_its_lease_runs_out(replica):
     b = alive.claim(now=later)
     assert (b.delivery_id, b.attempts) == ("b", 2)
     # The old owner coming back late changes nothing: the job is the new owner's.
-    dead.finish_many([Outcome(b.seq, DEAD, "stale")])
+    dead.finish_many([JobResult(b.seq, DEAD, "stale")])
     assert alive.get("b").state == "running"
     alive.complete(b.seq)
     assert alive.get("b").state == "done"

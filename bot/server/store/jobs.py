@@ -56,7 +56,7 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class JobResult:
     """How a run of a job ended: DONE, DEAD, or QUEUED again to run at `run_at`."""
 
     seq: int
@@ -90,7 +90,7 @@ class JobStore(DeliveryStore, Protocol):
         """Take up to `limit` of the oldest due jobs, oldest first, as running, this owner's."""
         ...
 
-    def finish_many(self, outcomes: Iterable[Outcome]) -> None:
+    def finish_many(self, outcomes: Iterable[JobResult]) -> None:
         """Record how jobs ended; a job this owner no longer holds is left alone."""
         ...
 
@@ -148,14 +148,14 @@ class Conveniences:
         return jobs[0] if jobs else None
 
     def complete(self: JobStore, seq: int) -> None:
-        self.finish_many([Outcome(seq, DONE)])
+        self.finish_many([JobResult(seq, DONE)])
 
     def bury(self: JobStore, seq: int, error: str) -> None:
         """Dead-letter a job: it will not run again."""
-        self.finish_many([Outcome(seq, DEAD, error)])
+        self.finish_many([JobResult(seq, DEAD, error)])
 
     def retry_later(self: JobStore, seq: int, run_at: float, error: str) -> None:
-        self.finish_many([Outcome(seq, QUEUED, error, run_at)])
+        self.finish_many([JobResult(seq, QUEUED, error, run_at)])
 
 
 def new_owner() -> str:

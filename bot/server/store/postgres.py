@@ -39,8 +39,8 @@ from bot.server.store.jobs import (
     STATES,
     Conveniences,
     Job,
+    JobResult,
     NewJob,
-    Outcome,
     new_owner,
     now_or,
 )
@@ -223,7 +223,7 @@ class PostgresStore(Conveniences):
             ).fetchall()
         return [Job(*row) for row in rows]
 
-    def finish_many(self, outcomes: Iterable[Outcome]) -> None:
+    def finish_many(self, outcomes: Iterable[JobResult]) -> None:
         now = time.time()
         batch = list(outcomes)
         if not batch:

@@ -45,8 +45,8 @@ from bot.server.store.jobs import (
     STATES,
     Conveniences,
     Job,
+    JobResult,
     NewJob,
-    Outcome,
     new_owner,
     now_or,
 )
@@ -193,7 +193,7 @@ class SqliteStore(Conveniences):
         # Read outside the write lock: a delivery never changes once stored.
         by_seq = self._deliveries(conn, [row[0] for row in states])
         lost = [
-            Outcome(row[0], DEAD, "its delivery is missing from the inbox")
+            JobResult(row[0], DEAD, "its delivery is missing from the inbox")
             for row in states
             if row[0] not in by_seq
         ]
@@ -261,7 +261,7 @@ class SqliteStore(Conveniences):
             [(seq, self.owner) for seq in seqs],
         )
 
-    def finish_many(self, outcomes: Iterable[Outcome]) -> None:
+    def finish_many(self, outcomes: Iterable[JobResult]) -> None:
         now = time.time()
         rows: list[tuple[object, ...]] = []
         for o in outcomes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from bot.simulator.gitstore import Person
+from bot.simulator.bare_repo import Person
 from bot.simulator.state import PERMISSION_RANK, Repo, Team, Token, User
 from bot.simulator.webhooks import WebhookEmitter
 

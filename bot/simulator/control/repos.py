@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.simulator.bare_repo import BareRepo, Person
 from bot.simulator.control.people import PeopleControl
-from bot.simulator.gitstore import GitStore, Person
 from bot.simulator.state import Repo
 
 
@@ -22,7 +22,7 @@ class ReposControl(PeopleControl):
         owner, name = full_name.split("/")
         self.user(owner)
         with self.lock:
-            store = GitStore(self.root / "repos" / owner / f"{name}.git")
+            store = BareRepo(self.root / "repos" / owner / f"{name}.git")
             repo = Repo(self.next_id(), owner, name, store, default_branch, private)
             repo.created_at = self.now_iso()
             self._repos[full_name.lower()] = repo
@@ -39,7 +39,7 @@ class ReposControl(PeopleControl):
         parent = self.repo(full_name)
         with self.lock:
             self.user(owner)
-            store = GitStore(self.root / "repos" / owner / f"{parent.name}.git")
+            store = BareRepo(self.root / "repos" / owner / f"{parent.name}.git")
             fork = Repo(self.next_id(), owner, parent.name, store, parent.default_branch)
             fork.fork_of = parent.full_name
             fork.created_at = self.now_iso()

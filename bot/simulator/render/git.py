@@ -6,7 +6,7 @@ from typing import Any
 
 import pygit2
 
-from bot.simulator.gitstore import mode_name
+from bot.simulator.bare_repo import mode_name
 from bot.simulator.render.base import RenderBase, iso
 from bot.simulator.signing import unsigned, verified
 from bot.simulator.state import (

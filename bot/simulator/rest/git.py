@@ -6,7 +6,7 @@ import base64
 
 import pygit2
 
-from bot.simulator.gitstore import Person
+from bot.simulator.bare_repo import Person
 from bot.simulator.request import ApiError, RequestContext, Response
 from bot.simulator.routes import op
 from bot.simulator.signing import WEB_FLOW, github_signs

@@ -59,7 +59,7 @@ def mode_name(mode: int) -> str:
     return _MODE_NAMES.get(mode, "100644")
 
 
-class GitStore:
+class BareRepo:
     """One bare repository; every ref update is serialised by a lock (compare-and-swap)."""
 
     def __init__(self, path: Path) -> None:
@@ -318,7 +318,7 @@ class GitStore:
             out[kind].append(delta.new_file.path if kind != "removed" else delta.old_file.path)
         return out
 
-    def fetch_from(self, other: GitStore | Path, src_ref: str, dst_ref: str) -> str:
+    def fetch_from(self, other: BareRepo | Path, src_ref: str, dst_ref: str) -> str:
         """Copy a ref and its objects from another store (a fork) or a local repository."""
         import subprocess
 
@@ -329,7 +329,7 @@ class GitStore:
                     "fetch",
                     "--quiet",
                     "--no-tags",
-                    str(other.path if isinstance(other, GitStore) else other),
+                    str(other.path if isinstance(other, BareRepo) else other),
                     f"+refs/{src_ref}:refs/{dst_ref}",
                 ],
                 cwd=self.path,
