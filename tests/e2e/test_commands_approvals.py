@@ -116,3 +116,23 @@ def test_an_approve_that_does_not_count_on_an_issue_is_told_why(world: World) ->
     assert "`bob`'s approval does not count: `bob` is the requester" in reply, reply
     assert replies_to(world, issue, cid) == [pending]
     assert world.live()["production"] == "v1.1.0"
+
+
+def test_a_code_owner_requesting_changes_ends_a_pending_promote_at_once(world: World) -> None:
+    pr = world.open_pr()
+    cid = world.comment(pr, "/promote", user="bob")  # bob may not approve his own
+    world.settle()
+    (pending,) = world.command_replies(pr)
+    assert "Waiting for approval" in pending
+
+    world.review(pr, user="alice", state="CHANGES_REQUESTED")
+    world.settle()
+    reply = world.last_reply(pr)
+    assert "refused" in reply and "changes requested by code owner alice" in reply, reply
+    assert world.command_replies(pr)[0] == pending  # the pending reply is never edited
+
+    world.review(pr, user="dave")  # another owner's approval: the request has ended
+    world.settle()
+    assert world.live()["production"] == "v1.1.0"
+    assert len(world.command_replies(pr)) == 2, world.command_replies(pr)
+    assert statuses(world, pr, cid) == []

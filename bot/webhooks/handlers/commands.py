@@ -6,7 +6,9 @@ command (`bot.commands.dispatch`). Comments by bots, the bot itself included,
 are ignored. `pull_request_review.submitted` (approved, by anyone) and
 `pull_request_review.dismissed` -> the PR's pending `/promote`s and `/rollback`s
 are re-checked: each completes when every gate passes, or its approval report
-says who approved and which approvals do not count, and why.
+says who approved and which approvals do not count, and why. A code owner's
+request for changes (also a `submitted` review) is re-checked too: it blocks,
+so the pending command is refused at once, naming who asked for changes.
 
 A command runs at most once per (repository, comment, line), whatever
 delivery carries it: a retried job, a redelivery or a replayed payload finds
@@ -94,9 +96,11 @@ def on_review(event: PullRequestReviewEvent, ctx: JobContext) -> None:
 
     if event.repository is None:
         return
-    # An approval, whoever gave it (a non-owner's is reported as not counting), or one
-    # taken back; a comment or a request for changes is not an approval event.
-    if event.action != "dismissed" and (event.review.state or "").lower() != "approved":
+    # An approval, whoever gave it (a non-owner's is reported as not counting), one taken
+    # back, or a request for changes (a code owner's ends a pending command at once, with
+    # its reason, rather than at the next approval); a plain comment changes nothing.
+    state = (event.review.state or "").lower()
+    if event.action != "dismissed" and state not in {"approved", "changes_requested"}:
         return
     rc = _repo_context(ctx, event)
     results = pending.complete_all(
