@@ -526,6 +526,38 @@ def test_a_rollback_that_loses_the_race_to_another_rollback_writes_nothing(
     assert subjects[1] != subjects[0]
 
 
+def test_a_rollback_planned_on_a_head_read_before_another_rollback_writes_nothing(
+    backend: Backend,
+) -> None:
+    from bot.registry.service import Superseded
+
+    reg = backend.registry()
+    for n in (1, 2, 3):
+        reg.register("churn", artifact=artifact(n), audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "staging", audit_info=ask("alice"))
+        reg.promote("churn", f"v0.{n}.0", "production", audit_info=ask("alice"))
+    read_earlier = backend.store.head()
+    # Another owner's rollback lands after this one read the head (and judged v0.3.0 live).
+    backend.registry(backend.new_store()).rollback(
+        "churn", "production", audit_info=ask("bob"), removes="v0.3.0"
+    )
+    with pytest.raises(Superseded, match=r"v0\.3\.0 is no longer live in production"):
+        reg.rollback(
+            "churn",
+            "production",
+            audit_info=ask("alice"),
+            removes="v0.3.0",
+            known_head=read_earlier,
+        )
+    # One rollback, to v0.2.0: not a second one on top of it, down to v0.1.0.
+    assert backend.registry().state("churn").live["production"] == "v0.2.0"
+    subjects = backend.git("log", "main", "--format=%s", "-2").splitlines()
+    assert subjects == [
+        "registry: roll back churn production to v0.2.0",
+        "registry: promote churn v0.3.0 to production",
+    ]
+
+
 def test_a_promotion_planned_on_a_head_read_earlier_loses_the_race_and_replans(
     backend: Backend,
 ) -> None:
