@@ -57,7 +57,10 @@ import collections
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -91,6 +94,40 @@ def stamp(world) -> _Stamped:
     log = _Stamped(world.sim.requests)
     world.sim.requests = log
     return log
+
+
+@contextmanager
+def bench_world(
+    tmp: Path, template: Path, *, parallel: bool = True, **kwargs: Any
+) -> Iterator[tuple[Any, Any, _Stamped]]:
+    """(world, its faults, the stamped request log) of the e2e harness's model repository,
+    the bot's side-by-side reads on or off (`parallel`); every simulator it started is
+    stopped and checked against the OpenAPI description at the end."""
+    from bot.chatops import repository
+    from bot.simulator import Faults, GitHubSimulator
+    from tests.e2e.conftest import build_world
+
+    repository.PARALLEL = parallel
+    faults = kwargs.pop("faults", None) or Faults()
+    started: list[GitHubSimulator] = []
+
+    def make_sim(**options: object) -> GitHubSimulator:
+        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **options).start()  # type: ignore[arg-type]
+        started.append(sim)
+        return sim
+
+    gen = build_world(make_sim, tmp, template, faults=faults, **kwargs)
+    world = next(gen)
+    try:
+        yield world, faults, stamp(world)
+    finally:
+        repository.PARALLEL = True
+        for _ in gen:
+            pass
+        for sim in started:
+            sim.stop()
+        for sim in started:
+            sim.assert_valid()
 
 
 def critical_path(log: _Stamped, entries: list) -> list:
@@ -149,24 +186,7 @@ def sync_deployments(world) -> int:
 def one_promote(
     tmp: Path, template: Path, latency: float, parallel: bool = True
 ) -> tuple[int, float, float, list[str], int]:
-    from bot.chatops import repository
-    from bot.simulator import Faults, GitHubSimulator
-    from tests.e2e.conftest import build_world
-
-    repository.PARALLEL = parallel
-
-    faults = Faults()
-    started: list[GitHubSimulator] = []
-
-    def make_sim(**kwargs: object) -> GitHubSimulator:
-        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
-        started.append(sim)
-        return sim
-
-    gen = build_world(make_sim, tmp, template, faults=faults)
-    world = next(gen)
-    log = stamp(world)
-    try:
+    with bench_world(tmp, template, parallel=parallel) as (world, faults, log):
         sync_deployments(world)  # steady state: production has a deployment to replace
         pr = world.open_pr()
         world.review(pr, user="alice")
@@ -192,14 +212,6 @@ def one_promote(
         moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
         trips = len(critical_path(log, mine[: moved + 1]))
         return len(mine), to_commit, to_reply, ops, trips
-    finally:
-        repository.PARALLEL = True
-        for _ in gen:
-            pass
-        for sim in started:
-            sim.stop()
-        for sim in started:
-            sim.assert_valid()
 
 
 def main() -> int:
@@ -269,23 +281,7 @@ def one_rollback(tmp: Path, template: Path, parallel: bool) -> tuple[float, int,
     """(comment -> registry commit s, sequential round trips, requests) of one `/rollback`
     on an incident issue, at LATENCY per call, after a `/help` there (the App's token
     and the recovery check are behind it, as in a running bot)."""
-    from bot.chatops import repository
-    from bot.simulator import Faults, GitHubSimulator
-    from tests.e2e.conftest import build_world
-
-    repository.PARALLEL = parallel
-    faults = Faults()
-    started: list[GitHubSimulator] = []
-
-    def make_sim(**kwargs: object) -> GitHubSimulator:
-        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
-        started.append(sim)
-        return sim
-
-    gen = build_world(make_sim, tmp, template, faults=faults)
-    world = next(gen)
-    log = stamp(world)
-    try:
+    with bench_world(tmp, template, parallel=parallel) as (world, faults, log):
         issue = world.issue()
         world.comment(issue, "/help", user="bob")
         world.settle()
@@ -306,14 +302,6 @@ def one_rollback(tmp: Path, template: Path, parallel: bool) -> tuple[float, int,
         mine = bot_requests(world, first)
         moved = next(i for i, r in enumerate(mine) if r.operation_id == "git/update-ref")
         return to_commit, len(critical_path(log, mine[: moved + 1])), moved + 1
-    finally:
-        repository.PARALLEL = True
-        for _ in gen:
-            pass
-        for sim in started:
-            sim.stop()
-        for sim in started:
-            sim.assert_valid()
 
 
 def rollbacks() -> None:
@@ -370,25 +358,12 @@ def _budget_run(
 
     `parallel` off: the bot's side-by-side reads go one after another (the baseline).
     """
-    from bot.chatops import repository
-    from bot.simulator import Faults, GitHubSimulator
-    from tests.e2e.conftest import build_world
-
-    repository.PARALLEL = parallel
-
-    faults = Faults()
-    started: list[GitHubSimulator] = []
-
-    def make_sim(**kwargs: object) -> GitHubSimulator:
-        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
-        started.append(sim)
-        return sim
-
-    gen = build_world(make_sim, tmp, template, faults=faults, github_cache=cache)
-    world = next(gen)
-    log = stamp(world)
     got: dict[str, float] = {}
-    try:
+    with bench_world(tmp, template, parallel=parallel, github_cache=cache) as (
+        world,
+        faults,
+        log,
+    ):
         pr = world.open_pr()
         world.review(pr, user="alice")
         world.settle()
@@ -441,14 +416,6 @@ def _budget_run(
         got["unexpected repeats"] = sum(
             n - 1 for (p, _q), n in reads.items() if n > 1 and REREAD_ON_PURPOSE not in p
         )
-    finally:
-        repository.PARALLEL = True
-        for _ in gen:
-            pass
-        for sim in started:
-            sim.stop()
-        for sim in started:
-            sim.assert_valid()
     return got
 
 
@@ -510,30 +477,6 @@ def budget() -> None:
         f"  target comment -> commit <= 1.2 s at {LATENCY * 1000:.0f} ms per call (conditional):"
         f" {'met' if ok else 'NOT met'} (one run each; the medians are above, without --budget)"
     )
-
-
-def _world(tmp: Path, template: Path, router=None):
-    from bot.simulator import GitHubSimulator
-    from tests.e2e.conftest import build_world
-
-    started: list[GitHubSimulator] = []
-
-    def make_sim(**kwargs: object) -> GitHubSimulator:
-        sim = GitHubSimulator(tmp / f"sim-{len(started)}", **kwargs).start()  # type: ignore[arg-type]
-        started.append(sim)
-        return sim
-
-    gen = build_world(make_sim, tmp, template, router=router)
-    return next(gen), gen, started
-
-
-def _close(gen, started) -> None:
-    for _ in gen:
-        pass
-    for sim in started:
-        sim.stop()
-    for sim in started:
-        sim.assert_valid()
 
 
 def _measure(world, act) -> int:
@@ -600,11 +543,8 @@ def surfaces() -> None:
         template = make_registry_template(tmp / "template.git")
         for label, router in (("without", baseline), ("with", None)):
             (tmp / label).mkdir()
-            world, gen, started = _world(tmp / label, template, router)
-            try:
+            with bench_world(tmp / label, template, router=router) as (world, _faults, _log):
                 found[label] = _events(world, full=router is None)
-            finally:
-                _close(gen, started)
     without, with_ = found["without"], found["with"]
     print("API calls per event (the bot's requests, from the simulator's log):")
     print(f"  {'event':<36} {'with surfaces':>14} {'without':>8} {'added':>6}")
