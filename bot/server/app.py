@@ -73,7 +73,7 @@ def create_app(
 
     The queue writer and the workers are threads of this process by default.
     With `worker_process` (the `module:attribute` of a router, as `mlbot serve`
-    passes it) each is a child process instead (`bot.server.writer_process`,
+    passes it) each is a child process instead (`bot.server.writer_child`,
     `bot.server.worker_process`): the workers run that router with GitHub
     clients built from the settings, and this process only acknowledges.
     """

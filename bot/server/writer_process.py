@@ -16,14 +16,10 @@ validate the payload against the event's model, route it, store it), so the
 acknowledging process only checks the signature and headers, and a payload's
 validation runs beside its event loop rather than in it.
 
-Frames, both ways, over a Unix socket pair: a 4-byte big-endian length, then
-- request: a 4-byte length of a header (`id delivery_id event`, plain tokens
-  the endpoint has checked), the header, then the raw payload;
-- answer: a JSON list of [id, outcome] or [id, outcome, message], outcome one of
-  "new", "duplicate", "ignored", "invalid" (with the 400's message) or
-  "error" (the batch could not be stored); [0, "ready"] says the child is ready.
-The child dies with the server (`PR_SET_PDEATHSIG`) and is restarted by it
-if it exits; meanwhile deliveries are answered 503 and GitHub can redeliver.
+The two talk in length-prefixed frames over a Unix socket pair
+(`bot.server.writer_frames`); the child is `bot.server.writer_child`. It dies
+with the server and is restarted by it if it exits; meanwhile deliveries are
+answered 503 and GitHub can redeliver.
 """
 
 from __future__ import annotations
@@ -33,26 +29,20 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
-import struct
 import subprocess
 import sys
 from typing import Any
 
-from bot.server import logs
-from bot.server.admission import DUPLICATE, IGNORED, NEW, Rejected, Routes, admit
-from bot.server.children import die_with_parent, read_settings, settings_line
+from bot.server.admission import DUPLICATE, IGNORED, NEW, Rejected, Routes
+from bot.server.children import settings_line
 from bot.server.settings import Settings
-from bot.server.store import make_store
-from bot.server.store.jobs import DeliveryStore, NewJob
+from bot.server.writer_frames import request_frame, take_frames
 
 log = logging.getLogger("mlbot.intake")
 
-_LENGTH = struct.Struct("!I")
 _RESTART_DELAY_SECONDS = 1.0
 _READY_WAIT_SECONDS = 10.0
-_READ_BYTES = 1 << 20
 
 
 class WriterProcess:
@@ -116,7 +106,7 @@ class WriterProcess:
         if not self._outgoing:
             # Every request of this turn of the loop goes out in one write.
             asyncio.get_running_loop().call_soon(self._flush)
-        self._outgoing += _frame(request_id, delivery_id, event, body)
+        self._outgoing += request_frame(request_id, delivery_id, event, body)
         try:
             return await future
         finally:
@@ -137,7 +127,7 @@ class WriterProcess:
                 [
                     sys.executable,
                     "-m",
-                    "bot.server.writer_process",
+                    "bot.server.writer_child",
                     str(theirs.fileno()),
                     str(os.getpid()),
                 ],
@@ -215,127 +205,8 @@ class _Answers(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        for frame in _frames(self._buffer):
+        for frame in take_frames(self._buffer):
             self._owner._answered(json.loads(frame))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._owner._lost()
-
-
-def _frames(buffer: bytearray) -> list[bytes]:
-    """Take every complete frame off the front of buffer."""
-    frames: list[bytes] = []
-    start = 0
-    while len(buffer) - start >= _LENGTH.size:
-        (size,) = _LENGTH.unpack_from(buffer, start)
-        end = start + _LENGTH.size + size
-        if len(buffer) < end:
-            break
-        frames.append(bytes(buffer[start + _LENGTH.size : end]))
-        start = end
-    del buffer[:start]
-    return frames
-
-
-def _header(request_id: int, job: NewJob) -> bytes:
-    # Space separated, the action last (it alone may hold spaces; "-" marks none,
-    # "+" prefixes a value): cheaper than JSON, and the endpoint has already
-    # checked that the delivery id and the event name are plain tokens.
-    installation = "" if job.installation_id is None else str(job.installation_id)
-    action = "-" if job.action is None else "+" + job.action
-    return f"{request_id} {job.delivery_id} {job.event} {installation} {action}".encode()
-
-
-# -- the child ----------------------------------------------------------------------
-
-
-Request = tuple[int, str, str, bytes]  # request id, delivery id, event, payload
-
-
-def _frame(request_id: int, delivery_id: str, event: str, body: bytes) -> tuple[bytes, ...]:
-    """A request frame, in pieces for one writelines()."""
-    header = f"{request_id} {delivery_id} {event}".encode()
-    size = _LENGTH.size + len(header) + len(body)
-    return (_LENGTH.pack(size), _LENGTH.pack(len(header)), header, body)
-
-
-def _request(frame: bytes) -> Request:
-    """(request id, delivery id, event, payload) of a request frame."""
-    (header_size,) = _LENGTH.unpack_from(frame, 0)
-    header_end = _LENGTH.size + header_size
-    request_id, delivery_id, event = frame[_LENGTH.size : header_end].decode().split(" ")
-    return int(request_id), delivery_id, event, frame[header_end:]
-
-
-def _handle(requests: list[Request], store: DeliveryStore, routes: Routes) -> list[list[Any]]:
-    """Admit each delivery, store the jobs in one transaction, and say what became of each."""
-    answers: list[list[Any]] = []
-    jobs: list[tuple[list[Any], NewJob]] = []
-    for request_id, delivery_id, event, body in requests:
-        try:
-            verdict = admit(delivery_id, event, body, routes)
-        except Exception as exc:  # a bug in a model must not take the batch down
-            log.exception("a delivery could not be admitted", extra={"delivery_id": delivery_id})
-            answers.append([request_id, "error", type(exc).__name__])
-            continue
-        if verdict is None:
-            answers.append([request_id, IGNORED])
-        elif isinstance(verdict, Rejected):
-            answers.append([request_id, "invalid", verdict.message])
-        else:
-            answer = [request_id, NEW]
-            answers.append(answer)
-            jobs.append((answer, verdict))
-    if jobs:
-        try:
-            results = store.insert_many(job for _, job in jobs)
-        except Exception as exc:
-            log.exception("the queue could not store a batch of deliveries")
-            for answer, _ in jobs:
-                answer[1:] = ["error", type(exc).__name__]
-        else:
-            for (answer, _), new in zip(jobs, results, strict=True):
-                answer[1] = NEW if new else DUPLICATE
-    return answers
-
-
-def _send(sock: socket.socket, answers: list[list[Any]]) -> None:
-    data = json.dumps(answers).encode()
-    sock.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def main(argv: list[str]) -> int:
-    fd, parent = int(argv[0]), int(argv[1])
-    die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when we stop
-    settings = read_settings(sys.stdin.buffer.readline())
-    routes = Routes.of(map(tuple, json.loads(sys.stdin.buffer.readline())), settings.bot_login)
-    logs.configure(settings.log_level, settings.secret_values())
-    sock = socket.socket(fileno=fd)
-    store: DeliveryStore = make_store(
-        settings.store_location(), intake_sync=settings.queue_sync, connections=2
-    )
-    store.open()
-    _send(sock, [[0, "ready"]])
-    buffer = bytearray()
-    try:
-        while True:
-            chunk = sock.recv(_READ_BYTES)
-            if not chunk:
-                return 0
-            buffer += chunk
-            # Everything that arrived while the last batch was committing is one batch.
-            sock.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                while chunk := sock.recv(_READ_BYTES):
-                    buffer += chunk
-            sock.setblocking(True)
-            requests = [_request(frame) for frame in _frames(buffer)]
-            if requests:
-                _send(sock, _handle(requests, store, routes))
-    finally:
-        store.close()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -59,7 +59,7 @@ def command_line(pid: int) -> list[str]:
 
 
 WORKERS = "bot.server.worker_process"
-WRITER = "bot.server.writer_process"
+WRITER = "bot.server.writer_child"
 
 
 def alive(pid: int) -> bool:
@@ -183,12 +183,12 @@ def test_a_delivery_the_queue_writer_cannot_store_gets_503(tmp_path):
 
 
 def test_a_delivery_crosses_to_the_queue_writer_unchanged():
-    from bot.server.writer_process import _frame, _frames, _request
+    from bot.server.writer_frames import parse_request, request_frame, take_frames
 
     body = '{"a": "b c", "ü": "\\n"}'.encode()
-    buffer = bytearray(b"".join(_frame(7, "d-1", "issue_comment", body)) + b"\0\0")
-    (only,) = _frames(buffer)  # and a partial frame left for later
-    assert _request(only) == (7, "d-1", "issue_comment", body)
+    buffer = bytearray(b"".join(request_frame(7, "d-1", "issue_comment", body)) + b"\0\0")
+    (only,) = take_frames(buffer)  # and a partial frame left for later
+    assert parse_request(only) == (7, "d-1", "issue_comment", body)
     assert buffer == b"\0\0"
 
 
@@ -197,7 +197,7 @@ def test_a_delivery_crosses_to_the_queue_writer_unchanged():
 def test_the_queue_writer_admits_routes_and_stores_what_it_is_sent(tmp_path, action, installation):
     from bot.server.admission import Routes
     from bot.server.store.sqlite import SqliteStore
-    from bot.server.writer_process import _handle
+    from bot.server.writer_child import store_batch
 
     routes = Routes.of([("issue_comment", "created"), ("ping", None)], "mlbot[bot]")
     comment = {
@@ -213,7 +213,7 @@ def test_the_queue_writer_admits_routes_and_stores_what_it_is_sent(tmp_path, act
     body = json.dumps(comment).encode()
     own = json.dumps({**comment, "sender": {"login": "mlbot[bot]"}}).encode()
     bad = json.dumps({**comment, "comment": {"id": "not-a-number"}}).encode()
-    answers = _handle(
+    answers = store_batch(
         [
             (1, "d-1", "issue_comment", body),
             (2, "d-1", "issue_comment", body),
