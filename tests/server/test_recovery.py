@@ -122,11 +122,21 @@ def test_two_serve_replicas_recovering_at_once_have_each_missed_delivery_redeliv
         try:
             for r in replicas:
                 front.add(r.url)
-            wait_for(
-                lambda: all(job_state(postgres_url, guid) == "done" for guid in missed),
-                timeout=180,
-                what="the missed deliveries to be handled",
-            )
+            try:
+                wait_for(
+                    lambda: all(job_state(postgres_url, guid) == "done" for guid in missed),
+                    timeout=180,
+                    what="the missed deliveries to be handled",
+                )
+            except AssertionError as exc:
+                # Say where it stopped: which deliveries, in which state, asked for how often.
+                states = {guid: job_state(postgres_url, guid) for guid in missed}
+                asked = [d.id for d in sim.webhooks.attempts() if d.redelivery]
+                raise AssertionError(
+                    f"{exc}: not done {[(g, s) for g, s in states.items() if s != 'done']},"
+                    f" {len(asked)} redeliveries ({len(set(asked))} deliveries),"
+                    f" queue {queue_counts(postgres_url)}"
+                ) from None
             settle(sim, postgres_url)
             time.sleep(2.5)  # more checks on both: nothing is asked for twice
             counted = sum(recovered(r.url) for r in replicas)
